@@ -1,0 +1,150 @@
+"""The per-seed checkpoint file ``model.pt``: writing it atomically, reading and validating it.
+
+A checkpoint is a plain dict, loadable with ``torch.load(..., weights_only=True)``::
+
+    {"format": "vbpipe-model", "format_version": 1,
+     "state_dict": {"W_ih": (N, D_in), "W_hh": (N, N), "W_r": (d, N) [, "b_h": (N,), "b_r": (d,)]},
+     "hparams":  resolved hyper-parameters (JSON types; task_id as three decimal strings),
+     "outcome":  {"steps", "curriculum_level", "horizon", "train_accuracy", "train_loss", "converged",
+                  "diverged", "diverged_at_step", "early_stopped", "curriculum_history", "wall_seconds"},
+     "versions": {"vbpipe", "torch", "numpy", "python", "pytorch_lightning"},
+     "created_at": ISO-8601}
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+
+FORMAT = "vbpipe-model"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format", "format_version", "state_dict", "hparams", "outcome", "versions")
+REQUIRED_HPARAMS = ("task_id", "input_dim", "seq_length", "hidden_dim", "bias", "seed")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, truncated, foreign or inconsistent."""
+
+
+def library_versions() -> dict[str, str]:
+    try:
+        import pytorch_lightning
+
+        lightning = pytorch_lightning.__version__
+    except ImportError:  # pragma: no cover - lightning is a dependency
+        lightning = "absent"
+    return {
+        "vbpipe": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "pytorch_lightning": lightning,
+    }
+
+
+def atomic_torch_save(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same directory, fsync, then rename over ``path``.
+
+    A killed process leaves either the old file or the new one, never a truncated file under ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome: dict) -> None:
+    """Write one model's ``model.pt`` atomically (weights copied to CPU float32)."""
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "state_dict": {k: v.detach().to("cpu", torch.float32).clone() for k, v in state_dict.items()},
+        "hparams": dict(hparams),
+        "outcome": dict(outcome),
+        "versions": library_versions(),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    validate_payload(payload, path)
+    atomic_torch_save(payload, path)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A validated checkpoint: weights as float64 numpy arrays plus the stored dicts."""
+
+    path: Path
+    weights: dict[str, np.ndarray]
+    hparams: dict
+    outcome: dict
+    versions: dict
+
+    @property
+    def has_bias(self) -> bool:
+        return "b_h" in self.weights
+
+    def torch_weights(self, dtype=torch.float64) -> dict[str, torch.Tensor]:
+        return {k: torch.as_tensor(v, dtype=dtype) for k, v in self.weights.items()}
+
+
+def validate_payload(payload, path) -> None:
+    """Raise :class:`CheckpointError` unless ``payload`` is a consistent vbpipe checkpoint."""
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a vbpipe model checkpoint (no format={FORMAT!r} marker)")
+    missing = [k for k in REQUIRED_KEYS if k not in payload]
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint lacks {missing}")
+    if payload["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format_version {payload['format_version']} is not {FORMAT_VERSION}"
+        )
+    hparams, weights = payload["hparams"], payload["state_dict"]
+    missing = [k for k in REQUIRED_HPARAMS if k not in hparams]
+    if missing:
+        raise CheckpointError(f"{path}: hparams lack {missing}")
+    for name in ("W_ih", "W_hh", "W_r"):
+        if name not in weights or not isinstance(weights[name], torch.Tensor):
+            raise CheckpointError(f"{path}: state_dict lacks tensor {name}")
+    n = hparams["hidden_dim"]
+    d = hparams["input_dim"]
+    d_in = d + int(bool(hparams.get("use_eos", False)))
+    expected = {"W_ih": (n, d_in), "W_hh": (n, n), "W_r": (d, n)}
+    if hparams["bias"]:
+        expected.update({"b_h": (n,), "b_r": (d,)})
+    for name, shape in expected.items():
+        if name not in weights:
+            raise CheckpointError(f"{path}: hparams say bias={hparams['bias']} but state_dict lacks {name}")
+        if tuple(weights[name].shape) != shape:
+            raise CheckpointError(
+                f"{path}: {name} has shape {tuple(weights[name].shape)}, expected {shape} from hparams"
+            )
+
+
+def load_model(path) -> LoadedModel:
+    """Read and validate ``model.pt``; a missing, truncated or foreign file raises :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign pickles
+        raise CheckpointError(f"{path}: cannot be read as a checkpoint (truncated or corrupt?): {error}") from error
+    validate_payload(payload, path)
+    weights = {k: v.detach().to(torch.float64).numpy() for k, v in payload["state_dict"].items()}
+    return LoadedModel(path, weights, payload["hparams"], payload["outcome"], payload["versions"])
