@@ -63,7 +63,7 @@ diagnostics() {
     log "---- diagnostics ----"
     local f
     for f in "$SLURM_CI_DIR"/slurmctld.log "$SLURM_CI_DIR"/slurmd.log "$SLURM_CI_DIR"/slurmdbd.log \
-             "$SLURM_CI_DIR"/mariadb.log /var/log/munge/munged.log; do
+             "$SLURM_CI_DIR"/mariadb/mariadb.log "$SLURM_CI_DIR"/mariadb.out /var/log/munge/munged.log; do
         if [ -s "$f" ]; then echo "==== tail -n 30 $f" >&2; tail -n 30 "$f" >&2 || true; fi
     done
     echo "==== daemons" >&2; show_daemons >&2 || true
@@ -73,12 +73,16 @@ diagnostics() {
 
 die() { log "ERROR: $*"; diagnostics; exit 1; }
 
-# wait_for SECONDS DESCRIPTION CMD... : poll CMD every 0.2 s; diagnostics + exit 1 on timeout
+# wait_for SECONDS DESCRIPTION CMD... : poll CMD every 0.2 s; diagnostics + exit 1 on timeout.
+# If WATCH_PID is set, give up early when that process has died.
 wait_for() {
     local t=$1 what=$2; shift 2
     local end=$((SECONDS + t))
     until "$@" >/dev/null 2>&1; do
         if [ "$SECONDS" -ge "$end" ]; then die "timeout (${t}s) waiting for: $what"; fi
+        if [ -n "${WATCH_PID:-}" ] && ! kill -0 "$WATCH_PID" 2>/dev/null; then
+            die "process $WATCH_PID exited while waiting for: $what"
+        fi
         sleep 0.2
     done
 }
@@ -87,28 +91,46 @@ pid_alive() { # pid_alive PIDFILE
     [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
-stop_pidfile() { # stop_pidfile NAME PIDFILE: SIGTERM, wait up to SLURM_CI_TIMEOUT s, then SIGKILL
-    local name=$1 f=$2 p end
-    [ -s "$f" ] || return 0
-    p=$(cat "$f")
-    if kill -0 "$p" 2>/dev/null; then
-        kill -TERM "$p" 2>/dev/null || true
-        end=$((SECONDS + SLURM_CI_TIMEOUT))
-        while kill -0 "$p" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
-        if kill -0 "$p" 2>/dev/null; then
-            log "$name (pid $p) still alive after ${SLURM_CI_TIMEOUT}s, SIGKILL"
-            kill -KILL "$p" 2>/dev/null || true
-            sleep 0.5
+# stop_pidfiles NAME=PIDFILE... : SIGTERM all of them at once, wait up to SLURM_CI_TIMEOUT s
+# for all to exit, SIGKILL the rest. Only processes named in our pid files are touched.
+stop_pidfiles() {
+    local spec name f p end alive
+    local -a names=() pids=() files=()
+    for spec in "$@"; do
+        name=${spec%%=*} f=${spec#*=}
+        [ -s "$f" ] || continue
+        p=$(cat "$f")
+        if [[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null; then
+            kill -TERM "$p" 2>/dev/null || true
+            names+=("$name") pids+=("$p") files+=("$f")
+        else
+            rm -f "$f"
         fi
-        log "stopped $name (pid $p)"
-    fi
-    rm -f "$f"
+    done
+    [ ${#pids[@]} -gt 0 ] || return 0
+    end=$((SECONDS + SLURM_CI_TIMEOUT))
+    while :; do
+        alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 1 ] && [ "$SECONDS" -lt "$end" ] || break
+        sleep 0.2
+    done
+    local i
+    for i in "${!pids[@]}"; do
+        if kill -0 "${pids[$i]}" 2>/dev/null; then
+            log "${names[$i]} (pid ${pids[$i]}) still alive after ${SLURM_CI_TIMEOUT}s, SIGKILL"
+            kill -KILL "${pids[$i]}" 2>/dev/null || true
+        fi
+        log "stopped ${names[$i]} (pid ${pids[$i]})"
+        rm -f "${files[$i]}"
+    done
 }
 
 MUNGE_PID=/run/munge/munged.pid
 daemon_pidfile() {
     case $1 in
         munged) echo "$MUNGE_PID" ;;
+        mariadb) echo "$SLURM_CI_DIR/mariadb/mariadb.pid" ;;
         *) echo "$SLURM_CI_DIR/$1.pid" ;;
     esac
 }
@@ -249,13 +271,15 @@ start_mariadb() {
         mariadb-install-db --user=mysql --datadir=/var/lib/mysql >"$SLURM_CI_DIR/mariadb-install.log" 2>&1 \
             || { cat "$SLURM_CI_DIR/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
     fi
-    # setsid: own session, so it survives the caller's shell; pid file written by mariadbd itself
+    # mariadbd runs as mysql: its pid file and log live in a directory that user owns
+    install -d -o mysql -g mysql -m 0755 "$SLURM_CI_DIR/mariadb"
+    # setsid: own session, so it survives the caller's shell
     setsid /usr/sbin/mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock \
-        --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$SLURM_CI_DIR/mariadb.pid" \
-        --log-error="$SLURM_CI_DIR/mariadb.log" </dev/null >/dev/null 2>&1 &
-    wait_for "$SLURM_CI_TIMEOUT" "MariaDB (mariadb -e 'select 1')" mariadb -e 'select 1'
-    wait_for "$SLURM_CI_TIMEOUT" "MariaDB pid file" test -s "$SLURM_CI_DIR/mariadb.pid"
-    log "MariaDB up (pid $(cat "$SLURM_CI_DIR/mariadb.pid"))"
+        --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$SLURM_CI_DIR/mariadb/mariadb.pid" \
+        --log-error="$SLURM_CI_DIR/mariadb/mariadb.log" </dev/null >"$SLURM_CI_DIR/mariadb.out" 2>&1 &
+    WATCH_PID=$! wait_for "$SLURM_CI_TIMEOUT" "MariaDB (mariadb -e 'select 1')" mariadb -e 'select 1'
+    wait_for "$SLURM_CI_TIMEOUT" "MariaDB pid file" test -s "$SLURM_CI_DIR/mariadb/mariadb.pid"
+    log "MariaDB up (pid $(cat "$SLURM_CI_DIR/mariadb/mariadb.pid"))"
 }
 
 start_slurmdbd() {
@@ -304,9 +328,8 @@ do_start() {
         return 0
     fi
     # partial or outdated setup: restart the Slurm daemons (munged and MariaDB are reused if alive)
-    stop_pidfile slurmd "$SLURM_CI_DIR/slurmd.pid"
-    stop_pidfile slurmctld "$SLURM_CI_DIR/slurmctld.pid"
-    stop_pidfile slurmdbd "$SLURM_CI_DIR/slurmdbd.pid"
+    stop_pidfiles slurmd="$SLURM_CI_DIR/slurmd.pid" slurmctld="$SLURM_CI_DIR/slurmctld.pid"
+    stop_pidfiles slurmdbd="$SLURM_CI_DIR/slurmdbd.pid"
 
     rm -rf "$SLURM_CI_DIR/state" "$SLURM_CI_DIR/spool" "$SLURM_CI_DIR/fakegpu"
     mkdir -p "$SLURM_CI_DIR/state" "$SLURM_CI_DIR/spool" /etc/slurm
@@ -321,6 +344,8 @@ do_start() {
     if [ "$SLURM_CI_GPUS" -gt 0 ]; then gres_conf >/etc/slurm/gres.conf; else rm -f /etc/slurm/gres.conf; fi
     rm -f /etc/slurm/cgroup.conf
 
+    # the client tools (sacctmgr) need slurm.conf already; FirstJobId is appended once the DB is up
+    slurm_conf_body >/etc/slurm/slurm.conf
     start_munge
     start_mariadb
     start_slurmdbd
@@ -358,11 +383,10 @@ do_start() {
 # ---------------------------------------------------------------- stop / status / smoke
 do_stop() {
     need_root
-    stop_pidfile slurmd "$SLURM_CI_DIR/slurmd.pid"
-    stop_pidfile slurmctld "$SLURM_CI_DIR/slurmctld.pid"
-    stop_pidfile slurmdbd "$SLURM_CI_DIR/slurmdbd.pid"
-    stop_pidfile mariadb "$SLURM_CI_DIR/mariadb.pid"
-    stop_pidfile munged "$MUNGE_PID"
+    # controller and node first (they still talk to slurmdbd), then slurmdbd, then its database and munged
+    stop_pidfiles slurmd="$SLURM_CI_DIR/slurmd.pid" slurmctld="$SLURM_CI_DIR/slurmctld.pid"
+    stop_pidfiles slurmdbd="$SLURM_CI_DIR/slurmdbd.pid"
+    stop_pidfiles mariadb="$SLURM_CI_DIR/mariadb/mariadb.pid" munged="$MUNGE_PID"
     rm -f "$SLURM_CI_DIR/config.key"
     log "all stopped"
 }
@@ -387,7 +411,7 @@ do_smoke() {
     wait_for "$SLURM_CI_TIMEOUT" "smoke job $j COMPLETED" \
         sh -c "squeue --states=all -j $j -h -o %T | grep -qx COMPLETED"
     wait_for "$SLURM_CI_TIMEOUT" "smoke job $j in sacct" \
-        sh -c "sacct -X -n -P -j $j -o State | grep -qx COMPLETED"
+        sh -c "sacct -X -n -P -j $j -o Partition,State | grep -qx '$SLURM_CI_PARTITION|COMPLETED'"
     sacct -X -j "$j" -o JobID,JobName,Account,Partition,AllocTRES%40,State >&2
     rm -rf "$d"
     log "smoke OK"

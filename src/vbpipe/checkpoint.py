@@ -39,13 +39,13 @@ def library_versions() -> dict[str, str]:
     try:
         import pytorch_lightning
 
-        lightning = pytorch_lightning.__version__
+        lightning = str(pytorch_lightning.__version__)
     except ImportError:  # pragma: no cover - lightning is a dependency
         lightning = "absent"
     return {
         "vbpipe": __version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
+        "torch": str(torch.__version__),
+        "numpy": str(np.__version__),
         "python": platform.python_version(),
         "pytorch_lightning": lightning,
     }

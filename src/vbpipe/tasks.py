@@ -286,7 +286,9 @@ def build_batch(task: Task, inputs: torch.Tensor, horizon: int):
     task uses one); ``y``: targets, zero in the input phase; ``mask``: ``(L+H,)`` bool, true on the output phase.
     """
     length, d = inputs.shape[0], task.input_dim
-    src_time, src_dim, sign = target_index_map(task.task_id, d, length, horizon)
+    src_time, src_dim, sign = (
+        a.to(inputs.device) for a in target_index_map(task.task_id, d, length, horizon)
+    )
     flat = inputs.reshape(length, -1, d)
     picked = flat[src_time, :, src_dim]  # (H, d, batch)
     outputs = (picked * sign.to(inputs.dtype)[..., None]).permute(0, 2, 1)

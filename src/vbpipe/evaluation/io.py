@@ -1,0 +1,232 @@
+"""All file input/output of the evaluation stage (the other evaluation modules never touch files).
+
+- JSON: :func:`write_json` writes atomically with NaN/inf turned into ``null`` (and ``allow_nan=False``, so a
+  non-finite number can never reach the file); :func:`read_json` reads.
+- Arrays: :func:`write_npz` / :func:`read_npz` (compressed ``.npz``).
+- Figures and text: :func:`save_figure`, :func:`write_text`.
+- Models: :func:`resolve_checkpoint` (a model directory or a ``model.pt``), :func:`load_checkpoint`,
+  :func:`read_variant_config` (the variant's ``config.json``), :func:`find_model_dirs` (natural sort).
+- The packaged JSON Schema of ``evaluation_summary.json``: :func:`load_summary_schema`.
+
+"Atomic" means: write a temporary file in the destination directory, flush and fsync it, then ``os.replace``
+it onto the final name. A killed job leaves the old file or the new one, never a half-written one.
+
+Layout assumed (DESIGN.md): ``results/{experiment}/{variant}/model-{seed}/checkpoint/model.pt``, the variant's
+``config.json`` in ``{variant}/``, evaluation outputs in ``model-{seed}/results/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..checkpoint import CheckpointError, LoadedModel, load_model
+
+CHECKPOINT_RELPATH = Path("checkpoint") / "model.pt"
+METRICS_NAME = "metrics.json"
+ARRAYS_NAME = "arrays.npz"
+RESULTS_DIRNAME = "results"
+VARIANT_CONFIG_NAME = "config.json"
+SUMMARY_SCHEMA_NAME = "evaluation_summary.schema.json"
+
+__all__ = [
+    "ARRAYS_NAME",
+    "CHECKPOINT_RELPATH",
+    "METRICS_NAME",
+    "RESULTS_DIRNAME",
+    "find_model_dirs",
+    "load_checkpoint",
+    "load_summary_schema",
+    "model_dir_of",
+    "natural_key",
+    "read_json",
+    "read_npz",
+    "read_variant_config",
+    "resolve_checkpoint",
+    "save_figure",
+    "to_jsonable",
+    "write_json",
+    "write_npz",
+    "write_text",
+]
+
+
+# --------------------------------------------------------------------------------------------- JSON
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays to Python, NaN/inf to ``None``, complex to ``[re, im]``."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, (complex, np.complexfloating)):
+        return [to_jsonable(obj.real), to_jsonable(obj.imag)]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    raise TypeError(f"cannot convert {type(obj).__name__} to JSON")
+
+
+@contextmanager
+def _atomic_file(path: Path, mode: str) -> Iterator[Any]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
+    """Write ``obj`` as JSON atomically; NaN/inf become ``null``. Returns the path."""
+    path = Path(path)
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    with _atomic_file(path, "w") as handle:
+        handle.write(text + "\n")
+    return path
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file does not exist")
+    with path.open(encoding="utf-8") as handle:
+        try:
+            return json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON: {error}") from error
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    path = Path(path)
+    with _atomic_file(path, "w") as handle:
+        handle.write(text)
+    return path
+
+
+# ------------------------------------------------------------------------------------ arrays, figures
+
+
+def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Save arrays in one compressed ``.npz``, atomically."""
+    path = Path(path)
+    clean = {str(k): np.asarray(v) for k, v in arrays.items()}
+    with _atomic_file(path, "wb") as handle:
+        np.savez_compressed(handle, **clean)
+    return path
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file does not exist")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix), then close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    try:
+        with _atomic_file(path, "wb") as handle:
+            fig.savefig(handle, format=fmt, dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path
+
+
+# ----------------------------------------------------------------------------------------- models
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders ``model-2`` before ``model-10`` (digit runs compared as integers)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(text))]
+
+
+def resolve_checkpoint(model: str | os.PathLike) -> Path:
+    """The ``model.pt`` of a model: ``model`` is the file itself or a ``model-{seed}`` directory."""
+    path = Path(model)
+    if path.is_file():
+        return path
+    for candidate in (path / CHECKPOINT_RELPATH, path / "model.pt"):
+        if candidate.is_file():
+            return candidate
+    raise CheckpointError(
+        f"{path}: no checkpoint found (expected {path / CHECKPOINT_RELPATH} or a model.pt file)"
+    )
+
+
+def model_dir_of(checkpoint: str | os.PathLike) -> Path:
+    """``model-{seed}/`` for ``model-{seed}/checkpoint/model.pt`` (else the checkpoint's directory)."""
+    checkpoint = Path(checkpoint)
+    parent = checkpoint.parent
+    return parent.parent if parent.name == "checkpoint" else parent
+
+
+def load_checkpoint(model: str | os.PathLike) -> LoadedModel:
+    """Load and validate a model (raises :class:`vbpipe.checkpoint.CheckpointError` on a bad file)."""
+    return load_model(resolve_checkpoint(model))
+
+
+def read_variant_config(model_dir: str | os.PathLike) -> dict | None:
+    """The variant's ``config.json`` (``model_dir/../config.json``), or None when there is none."""
+    path = Path(model_dir).parent / VARIANT_CONFIG_NAME
+    if not path.is_file():
+        return None
+    data = read_json(path)
+    return data if isinstance(data, dict) else None
+
+
+def _is_model_dir(path: Path) -> bool:
+    return (path / CHECKPOINT_RELPATH).is_file() or (path / "model.pt").is_file()
+
+
+def find_model_dirs(root: str | os.PathLike, pattern: str = "model-*") -> list[Path]:
+    """Model directories under ``root`` (an experiment, a variant or one model), naturally sorted.
+
+    A directory counts when its name matches ``pattern`` and it holds ``checkpoint/model.pt``. ``root`` itself
+    is returned alone when it is a model directory. The search is recursive; the sort key is the path relative
+    to ``root`` compared part by part with :func:`natural_key` (``model-2`` before ``model-10``).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: models directory does not exist")
+    if _is_model_dir(root):
+        return [root]
+    found = [p for p in root.rglob(pattern) if p.is_dir() and _is_model_dir(p)]
+    return sorted(found, key=lambda p: [natural_key(part) for part in p.relative_to(root).parts])
+
+
+def load_summary_schema() -> dict:
+    """The packaged JSON Schema of ``evaluation_summary.json``."""
+    text = resources.files("vbpipe").joinpath("schemas", SUMMARY_SCHEMA_NAME).read_text("utf-8")
+    return json.loads(text)
