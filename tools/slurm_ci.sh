@@ -22,7 +22,8 @@
 #   SLURM_CI_CPUS=4                  CPUs the node advertises (config_overrides; more than the real cores
 #                                    is fine: 1-CPU jobs then share the cores)
 #   SLURM_CI_MEM_MB=65536            memory the node advertises (not enforced; profiles may ask for GBs)
-#   SLURM_CI_GPUS=1                  number of fake GPUs (0 = none; >1 uses placeholder files as devices)
+#   SLURM_CI_GPUS=1                  number of fake GPUs (0 = none; >1: character-device clones of
+#                                    /dev/null under $SLURM_CI_DIR/fakegpu, made with mknod)
 #   SLURM_CI_PARTITION=debug  SLURM_CI_ACCOUNT=vbpipe
 #   SLURM_CI_TIMEOUT=60              seconds allowed for each wait (daemon up, node idle, ...)
 #
@@ -112,7 +113,7 @@ stop_pidfiles() {
     while :; do
         alive=0
         for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" = 1 ] && [ "$SECONDS" -lt "$end" ] || break
+        if [ "$alive" = 0 ] || [ "$SECONDS" -ge "$end" ]; then break; fi
         sleep 0.2
     done
     local i
@@ -193,6 +194,8 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# jobs that give no --mem get 1 GB per CPU instead of the whole node
+DefMemPerCPU=1000
 SchedulerType=sched/backfill
 # accounting through slurmdbd (MariaDB) so that sacct/sacctmgr work like on a real site
 AccountingStorageType=accounting_storage/slurmdbd
@@ -265,14 +268,22 @@ start_munge() {
 
 start_mariadb() {
     install -d -o mysql -g mysql -m 0755 /run/mysqld
-    if mariadb -e 'select 1' >/dev/null 2>&1; then return 0; fi
+    install -d -o mysql -g mysql -m 0755 "$SLURM_CI_DIR/mariadb"
+    if mariadb -e 'select 1' >/dev/null 2>&1; then
+        # already up (maybe started by an earlier run whose SLURM_CI_DIR was wiped): adopt its pid file
+        local pf
+        pf=$(mariadb -N -e 'select @@pid_file' 2>/dev/null || true)
+        if [ -n "$pf" ] && [ -s "$pf" ] && [ "$pf" != "$SLURM_CI_DIR/mariadb/mariadb.pid" ]; then
+            cp "$pf" "$SLURM_CI_DIR/mariadb/mariadb.pid"
+        fi
+        return 0
+    fi
     if [ ! -d /var/lib/mysql/mysql ]; then
         log "initialising MariaDB data directory"
         mariadb-install-db --user=mysql --datadir=/var/lib/mysql >"$SLURM_CI_DIR/mariadb-install.log" 2>&1 \
             || { cat "$SLURM_CI_DIR/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
     fi
-    # mariadbd runs as mysql: its pid file and log live in a directory that user owns
-    install -d -o mysql -g mysql -m 0755 "$SLURM_CI_DIR/mariadb"
+    # mariadbd runs as mysql: its pid file and log live in $SLURM_CI_DIR/mariadb, owned by that user
     # setsid: own session, so it survives the caller's shell
     setsid /usr/sbin/mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock \
         --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$SLURM_CI_DIR/mariadb/mariadb.pid" \
@@ -319,8 +330,9 @@ all_running() {
 do_start() {
     need_root
     local t0=$SECONDS
-    command -v slurmctld >/dev/null && command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null \
-        || { log "Slurm packages missing: run '$0 install' first"; exit 1; }
+    if ! command -v slurmctld >/dev/null || ! command -v slurmdbd >/dev/null || ! command -v mariadbd >/dev/null; then
+        log "Slurm packages missing: run '$0 install' first"; exit 1
+    fi
     mkdir -p "$SLURM_CI_DIR"
     if all_running; then
         log "already running with this configuration"
@@ -335,7 +347,14 @@ do_start() {
     mkdir -p "$SLURM_CI_DIR/state" "$SLURM_CI_DIR/spool" /etc/slurm
     if [ "$SLURM_CI_GPUS" -gt 1 ]; then
         mkdir -p "$SLURM_CI_DIR/fakegpu"
-        for ((i = 0; i < SLURM_CI_GPUS; i++)); do : >"$SLURM_CI_DIR/fakegpu/nvidia$i"; done
+        # character devices (clones of /dev/null, 1:3): Slurm sets CUDA_VISIBLE_DEVICES only for
+        # device files; plain files are accepted as gres but the variable is then left unset
+        for ((i = 0; i < SLURM_CI_GPUS; i++)); do
+            mknod -m 666 "$SLURM_CI_DIR/fakegpu/nvidia$i" c 1 3 2>/dev/null || {
+                log "WARNING: mknod failed; fake GPU $i is a plain file (CUDA_VISIBLE_DEVICES stays unset)"
+                : >"$SLURM_CI_DIR/fakegpu/nvidia$i"
+            }
+        done
     fi
     # NB: must be the default path. SLURM_CONF=/elsewhere works for sbatch/squeue, but the
     # jobstep plugin strips SLURM_* (SLURM_CONF too) before `srun` inside the job.
@@ -358,6 +377,8 @@ do_start() {
     wait_for "$SLURM_CI_TIMEOUT" "slurmctld (scontrol ping)" sh -c 'scontrol ping | grep -q UP'
     slurmd || die "slurmd failed to start"
     wait_for "$SLURM_CI_TIMEOUT" "node $(host) idle (sinfo)" node_ready
+    # jobs left "running" in the database by an earlier controller that was killed: mark them done
+    timeout 30 sacctmgr -i list runawayjobs >/dev/null 2>&1 || true
 
     # account + association, so that `sbatch -A $SLURM_CI_ACCOUNT` validates and sacct shows it
     if ! sacctmgr -n -P list account format=account | grep -qx "$SLURM_CI_ACCOUNT"; then
@@ -393,7 +414,7 @@ do_stop() {
 
 do_status() {
     show_daemons
-    if command -v sinfo >/dev/null && timeout 10 sinfo >/dev/null 2>&1; then timeout 10 sinfo; fi
+    if pid_alive "$SLURM_CI_DIR/slurmctld.pid"; then timeout 10 sinfo || true; fi
     if all_running; then echo "slurm_ci: running"; return 0; fi
     echo "slurm_ci: not (fully) running"
     return 3
@@ -403,6 +424,7 @@ do_smoke() {
     local d j gpu_opt=()
     d=$(mktemp -d)
     [ "$SLURM_CI_GPUS" -gt 0 ] && gpu_opt=(--gpus=1)
+    # shellcheck disable=SC2016  # expanded inside the job, on purpose
     (cd "$d" && timeout 60 srun -A "$SLURM_CI_ACCOUNT" -n1 "${gpu_opt[@]}" \
         sh -c 'echo "srun on $(hostname) CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-unset}"') >&2 \
         || die "srun smoke test failed"

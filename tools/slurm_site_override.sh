@@ -41,7 +41,8 @@ sed -i -E \
     -e "s/^(  slurm_partition:[[:space:]]*)[^[:space:]#]+/\1${partition}/" \
     -e "s/^(  slurm_account:[[:space:]]*)[^[:space:]#]+/\1${account}/" \
     "$cfg"
-grep -qE "^  slurm_partition:[[:space:]]*${partition}([[:space:]]|$)" "$cfg" \
-    && grep -qE "^  slurm_account:[[:space:]]*${account}([[:space:]]|$)" "$cfg" \
-    || { echo "$0: rewrite failed in $cfg" >&2; exit 1; }
+if ! grep -qE "^  slurm_partition:[[:space:]]*${partition}([[:space:]]|$)" "$cfg" \
+    || ! grep -qE "^  slurm_account:[[:space:]]*${account}([[:space:]]|$)" "$cfg"; then
+    echo "$0: rewrite failed in $cfg" >&2; exit 1
+fi
 echo "$dest"

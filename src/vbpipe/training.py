@@ -132,11 +132,11 @@ class Member:
         return messages
 
     def outcome(self) -> dict:
+        held = self.train_accuracy is not None and self.train_accuracy >= self.config.curriculum_threshold
         converged = (
             self.status != "diverged"
             and self.level == len(self.horizons) - 1
-            and self.train_accuracy is not None
-            and self.train_accuracy >= self.config.curriculum_threshold
+            and (held or self.status == "early_stopped")
         )
         return {
             "steps": self.step,
@@ -334,7 +334,7 @@ class EnsembleModule(pl.LightningModule):
     def _tensorboard(self, index: int) -> None:
         m = self.members[index]
         writer = self.writers.get(index)
-        if writer is None or m.step % m.config.log_every:
+        if writer is None or m.step % m.config.log_every or not m.recent_acc:
             return
         writer.add_scalar("train_loss", m.train_loss, m.step)
         writer.add_scalar("train_acc", m.train_accuracy, m.step)
@@ -363,7 +363,7 @@ class EnsembleModule(pl.LightningModule):
         m = self.members[index]
         epoch = m.step // m.config.steps_per_epoch
         validation = self.validate_member(index)
-        text = f"epoch {epoch}/{m.config.epochs}: train_loss {m.train_loss:.4f} train_acc {m.train_accuracy:.4f}"
+        text = f"epoch {epoch}/{m.config.epochs}: train_loss {_fmt(m.train_loss)} train_acc {_fmt(m.train_accuracy)}"
         if validation is not None:
             text += f" val_loss {validation[0]:.4f} val_acc {validation[1]:.4f} (horizon {m.horizon})"
             writer = self.writers.get(index)
@@ -393,6 +393,10 @@ class EnsembleModule(pl.LightningModule):
 
     def configure_optimizers(self):
         return None
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _shape_key(config: TrainConfig) -> tuple:
@@ -504,45 +508,56 @@ def train_block(
     remaining = max((m.config.total_steps - m.step) for m in todo if m.active) if any(
         m.active for m in todo) else 0
 
+    try:
+        return _run_and_save(module, result, device, remaining, progress, save_every_steps, started)
+    finally:
+        _close_logs(module)
+
+
+def _run_and_save(module, result, device, remaining, progress, save_every_steps, started) -> BlockResult:
     saver = _PeriodicSaver(module, save_every_steps)
     previous = _install_signal_handlers(module)
     try:
         if remaining > 0:
             module.to(device)
-            trainer = _make_trainer(device, remaining, progress, saver)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*(does not have many workers|returned `None`"
-                                        "|`training_step` returned|GPU available but not used|"
-                                        "LeafSpec|Trying to infer the `batch_size`|The `srun` command).*")
-                warnings.filterwarnings("ignore", category=UserWarning, module="pytorch_lightning")
-                trainer.fit(module, torch.utils.data.DataLoader(_StepIndices(remaining), batch_size=None))
+            _fit(module, device, remaining, progress, saver)
             module.to("cpu")
-        elapsed = time.perf_counter() - started
+    except BaseException as error:
+        # Lightning turns a SIGTERM into its own exception once the step is over: save and say so.
+        module.to("cpu")
+        _save_all(module, time.perf_counter() - started)
         if module.interrupt_signal is not None:
-            _save_all(module, elapsed)
-            raise TrainingInterrupted(module.interrupt_signal)
-        for index, member in enumerate(module.members):
-            member.wall_seconds += elapsed
-            if member.active:  # budget exhausted by the loop (cannot happen normally)
-                member.status = "finished"
-            outcome = member.outcome()
-            target = checkpoint_path(member.model_dir)
-            save_model(target, module.member_weights(index), model_hparams(member.config, member.seed),
-                       outcome)
-            module._log_member(index, f"done: {outcome}")
-            result.checkpoints[member.seed] = target
-            result.outcomes[member.seed] = outcome
-        for member in module.members:
-            resume_path(member.model_dir).unlink(missing_ok=True)
-        result.wall_seconds = elapsed
-        return result
-    except BaseException:
-        if module.interrupt_signal is None:
-            _save_all(module, time.perf_counter() - started)
+            raise TrainingInterrupted(module.interrupt_signal) from error
         raise
     finally:
         _restore_signal_handlers(previous)
-        _close_logs(module)
+    elapsed = time.perf_counter() - started
+    if module.interrupt_signal is not None:
+        _save_all(module, elapsed)
+        raise TrainingInterrupted(module.interrupt_signal)
+    for index, member in enumerate(module.members):
+        member.wall_seconds += elapsed
+        if member.active:  # the loop ended early (cannot happen without a signal)
+            raise RuntimeError(f"seed {member.seed} stopped at step {member.step} without a reason")
+        outcome = member.outcome()
+        target = checkpoint_path(member.model_dir)
+        save_model(target, module.member_weights(index), model_hparams(member.config, member.seed), outcome)
+        module._log_member(index, f"done: {outcome}")
+        result.checkpoints[member.seed] = target
+        result.outcomes[member.seed] = outcome
+    for member in module.members:
+        resume_path(member.model_dir).unlink(missing_ok=True)
+    result.wall_seconds = elapsed
+    return result
+
+
+def _fit(module: EnsembleModule, device: torch.device, steps: int, progress: bool, saver) -> None:
+    trainer = _make_trainer(device, steps, progress, saver)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(pytorch_)?lightning.*")
+        warnings.filterwarnings("ignore", message=".*(does not have many workers|srun).*")
+        loader = torch.utils.data.DataLoader(_StepIndices(steps), batch_size=None)
+        trainer.fit(module, loader)
 
 
 def _restore(module: EnsembleModule, index: int) -> None:

@@ -154,9 +154,9 @@ def metric_values(
 ) -> tuple[np.ndarray, str]:
     """Values of metric ``name`` per model (``null``/missing -> NaN) and the key that was used.
 
-    ``name`` may be an alias (``accuracy``, ``frob_error``, ``spectral_error``) or any numeric key of
-    the summary entries, with or without the ``_seq{L}`` suffix. Raises ``ValueError`` when no model
-    has the key at all, or when its values are not numbers.
+    ``name`` may be an alias (``accuracy``, ``frob_error``, ``spectral_error``) or any numeric
+    key of the summary entries, with or without the ``_seq{L}`` suffix. Raises ``ValueError``
+    when no model has the key at all, or when its values are not numbers.
     """
     candidates = [metric_key_for(name, seq_length), name, f"{name}_seq{seq_length}"]
     key = next((k for k in candidates if any(k in r.entry for r in records)), None)

@@ -179,7 +179,10 @@ def mean_distance_to_others(distance_matrix: np.ndarray) -> np.ndarray:
 
 
 def find_outliers(distance_matrix: np.ndarray, n_std: float = 2.0) -> np.ndarray:
-    """Indices of models whose mean distance to the others > mean + ``n_std`` * std of those means."""
+    """Indices of models whose mean distance to the others exceeds mean + ``n_std`` * std.
+
+    Mean and std are taken over the models' mean distances to the others.
+    """
     m = mean_distance_to_others(distance_matrix)
     if m.size < 3:
         return np.array([], dtype=int)

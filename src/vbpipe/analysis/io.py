@@ -43,7 +43,9 @@ def read_summary(path: str | os.PathLike) -> dict:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), list):
-        raise ValueError(f"{path} is not an evaluation summary: expected an object with a 'metrics' list")
+        raise ValueError(
+            f"{path} is not an evaluation summary: expected an object with a 'metrics' list"
+        )
     return data
 
 
@@ -100,7 +102,7 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     path = Path(path)
     fmt = path.suffix.lstrip(".") or "png"
     with _atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        fig.savefig(tmp, format=fmt, dpi=dpi)
     return path
 
 

@@ -83,7 +83,7 @@ def eigenvalue_points(eigenvalues, normalize: bool = False) -> np.ndarray:
 
 
 def persistence_diagrams(points: np.ndarray, maxdim: int = 1) -> list[np.ndarray]:
-    """Vietoris-Rips diagrams ``[H0, ..., H_maxdim]`` of a point cloud (ripser), raw (H0 has inf)."""
+    """Vietoris-Rips diagrams ``[H0, ..., H_maxdim]`` of a point cloud (ripser; H0 keeps inf)."""
     from ripser import ripser
 
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -166,7 +166,9 @@ def betti_curves(
 
 def _check_metric(metric: str) -> None:
     if metric not in PERSISTENCE_METRICS:
-        raise ValueError(f"unknown persistence metric {metric!r}; choose from {PERSISTENCE_METRICS}")
+        raise ValueError(
+            f"unknown persistence metric {metric!r}; choose from {PERSISTENCE_METRICS}"
+        )
 
 
 def _cost_parts(s: np.ndarray, t: np.ndarray, metric: str):
@@ -374,7 +376,7 @@ def diagram_distance_matrix(
 
 
 def subsample_indices(n: int, max_models: int | None, seed: int = 42) -> np.ndarray:
-    """Sorted indices of a seeded random subset of size ``max_models`` (all when n <= max_models)."""
+    """Sorted indices of a seeded random subset of ``max_models`` models (all if n is smaller)."""
     if max_models is None or n <= max_models:
         return np.arange(n)
     if max_models < 1:

@@ -129,7 +129,9 @@ def compute_signatures(eigenvalue_list: Sequence, signature_type: str = "combine
     elif signature_type == "combined":
         fn = combined_signature
     else:
-        raise ValueError(f"unknown signature type {signature_type!r}; choose from {SIGNATURE_TYPES}")
+        raise ValueError(
+            f"unknown signature type {signature_type!r}; choose from {SIGNATURE_TYPES}"
+        )
     width = len(signature_feature_names(signature_type))
     if len(eigenvalue_list) == 0:
         return np.empty((0, width))

@@ -1,7 +1,9 @@
 """The 21 per-model statistics of an eigenvalue spectrum, and their aggregation over models.
 
-Angles are ``np.angle(lambda)`` in ``[-pi, pi]``. ``n_unstable`` counts ``|lambda| > 1`` and
-``n_near_unit_circle`` counts ``0.95 < |lambda| < 1.05``. ``mean_direction_cos``/``sin`` are the
+Angles are ``np.angle(lambda)`` in ``[-pi, pi]``. ``n_unstable`` counts ``|lambda| > 1`` (with a
+round-off tolerance: ``|lambda| > 1 + 1e-9``, so eigenvalues exactly on the unit circle are not
+"unstable" because of floating-point noise) and ``n_near_unit_circle`` counts
+``0.95 < |lambda| < 1.05``. ``mean_direction_cos``/``sin`` are the
 means of ``cos``/``sin`` of the angles (the mean resultant direction, ~0 for a symmetric spectrum).
 Standard deviations are population standard deviations (``ddof=0``), as ``np.std``.
 """
@@ -45,6 +47,7 @@ STATISTIC_NAMES: tuple[str, ...] = (
 )
 
 _INTEGER_STATS = {"n_unstable", "n_near_unit_circle"}
+UNSTABLE_TOL = 1e-9
 
 
 def _as_complex(eigenvalues) -> np.ndarray:
@@ -80,7 +83,7 @@ def _statistics_vector(eig: np.ndarray) -> np.ndarray:
             eig.imag.mean(),
             eig.imag.std(),
             mag.max(),
-            np.count_nonzero(mag > 1.0),
+            np.count_nonzero(mag > 1.0 + UNSTABLE_TOL),
             np.count_nonzero((mag > 0.95) & (mag < 1.05)),
             np.cos(ang).mean(),
             np.sin(ang).mean(),

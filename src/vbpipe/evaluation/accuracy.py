@@ -1,14 +1,15 @@
 """Test accuracy on a seeded test set: overall bit accuracy and accuracy per output step.
 
-Protocol (the paper notebook's, made reproducible): ``n_batches`` batches (default 10) of ``batch_size``
-(default 64) sequences at ``horizon`` (default 200) output steps, inputs drawn from the model's own test stream
-``make_generator(seed, "test")``; a fresh generator for each evaluated length, so the test set at ``L`` does not
-depend on which other lengths are evaluated. The model runs from ``h = 0`` over input and output phases; only
-the ``horizon`` output steps are scored. A prediction counts as correct when ``sign(ŷ) == y`` (sign(0) = +1,
+Protocol (the paper notebook's, made reproducible): ``n_batches`` batches (default 10) of
+``batch_size`` (default 64) sequences at ``horizon`` (default 200) output steps, inputs drawn from
+the model's own test stream ``make_generator(seed, "test")``; a fresh generator for each evaluated
+length, so the test set at ``L`` does not depend on which other lengths are evaluated. The model
+runs from ``h = 0`` over input and output phases; only the ``horizon`` output steps are scored. A
+prediction counts as correct when ``sign(ŷ) == y`` (sign(0) = +1,
 :func:`vbpipe.model.bit_accuracy`); a non-finite prediction (a diverged model) counts as wrong.
 
-The forward pass runs in float64 by default: on CPU it is faster here than float32 (and deterministic to
-more digits); pass ``dtype=torch.float32`` to reproduce training numerics exactly.
+The forward pass runs in float64 by default: on CPU it is faster here than float32 (and
+deterministic to more digits); pass ``dtype=torch.float32`` to reproduce training numerics exactly.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ __all__ = ["AccuracyResult", "evaluate_accuracy", "run_model", "test_inputs"]
 
 @dataclass(frozen=True)
 class AccuracyResult:
-    """``accuracy`` (mean over all scored bits), ``per_step`` ``(H,)`` and test sequence 0: its input phase
-    ``(L, d)``, its targets and the raw model output over the output phase ``(H, d)``."""
+    """Overall ``accuracy``, ``per_step`` ``(H,)`` and test sequence 0: its input phase
+    ``(L, d)``, its targets and the raw model output ``(H, d)`` over the output phase."""
 
     accuracy: float
     per_step: np.ndarray
@@ -48,7 +49,8 @@ def test_inputs(seed: int, seq_length: int, input_dim: int, n_batches: int, batc
 
 
 def run_model(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden: bool = False):
-    """``rnn_forward_single`` without autograd (``x`` ``(T, B, D)``, weights on the same device/dtype)."""
+    """``rnn_forward_single`` without autograd (``x`` ``(T, B, D)``, weights on the same
+    device/dtype)."""
     with torch.no_grad():
         return rnn_forward_single(x, weights, return_hidden=return_hidden)
 
@@ -64,7 +66,8 @@ def evaluate_accuracy(
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
 ) -> AccuracyResult:
-    """Accuracy of one model (weights as torch tensors, biases included when present) at one length."""
+    """Accuracy of one model (weights as torch tensors, biases included when present) at one
+    length."""
     if n_batches < 1 or batch_size < 1 or horizon < 1:
         raise ValueError("n_batches, batch_size and horizon must be >= 1")
     inputs = test_inputs(seed, seq_length, task.input_dim, n_batches, batch_size)

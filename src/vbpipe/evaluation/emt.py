@@ -1,29 +1,33 @@
-"""EMT's variable-memory ("privileged") basis, the empirical Φ and the hidden trajectory in that basis.
+"""EMT's variable-memory ("privileged") basis, the empirical Φ and the hidden trajectory in that
+basis.
 
 Algorithm (re-implemented from the description of ``emt_tools.utils.get_grounded_bases``)
 ------------------------------------------------------------------------------------------
-Inputs: ``W_hh`` (N×N), the readout ``W_r`` (d×N), the sequence length ``L``, the theory ``Φ`` (L·d × L·d)
-and optionally a hidden trajectory ``h`` (T×N).
+Inputs: ``W_hh`` (N×N), the readout ``W_r`` (d×N), the sequence length ``L``, the theory ``Φ`` (L·d
+× L·d) and optionally a hidden trajectory ``h`` (T×N).
 
 1. Grounding in the readout: ``G = pinv(W_r)`` (N×d).
-2. Memory blocks ``Ψ_k = W_hh^(L−1−k) G`` for slots ``k = 0..L−1`` (slot ``L−1``, the newest, is ``G``); every
-   column normalised to unit L2 norm; ``Ψ = [Ψ_0 | … | Ψ_{L−1}]`` (slot-major: column ``k·d + i``).
-3. Rank reduction against Φ: with ``r = #{|λ(Φ)| > 0.8}``, index ``c`` is *kept* when deleting row and column
-   ``c`` of Φ lowers that count below ``r``. For the task's Φ (a signed selection: every row has at most one
-   entry ±1) this is decided exactly from the graph "row i reads column σ(i)": the count drops exactly when
-   ``c`` lies on a cycle of σ (each cycle of length m contributes m eigenvalues of modulus 1, the rest of Φ is
-   nilpotent). Other matrices use the numerical rule (one eigendecomposition per index). Repeat copy keeps all
-   L·d indices; the paper's other three tasks keep 36 of 64. ``Ψ ← Ψ[:, kept]``, columns re-normalised.
+2. Memory blocks ``Ψ_k = W_hh^(L−1−k) G`` for slots ``k = 0..L−1`` (slot ``L−1``, the newest, is
+   ``G``); every column normalised to unit L2 norm; ``Ψ = [Ψ_0 | … | Ψ_{L−1}]`` (slot-major: column
+   ``k·d + i``).
+3. Rank reduction against Φ: with ``r = #{|λ(Φ)| > 0.8}``, index ``c`` is *kept* when deleting row
+   and column ``c`` of Φ lowers that count below ``r``. For the task's Φ (a signed selection: every
+   row has at most one entry ±1) this is decided exactly from the graph "row i reads column σ(i)":
+   the count drops exactly when ``c`` lies on a cycle of σ (each cycle of length m contributes m
+   eigenvalues of modulus 1, the rest of Φ is nilpotent). Other matrices use the numerical rule (one
+   eigendecomposition per index). Repeat copy keeps all L·d indices; the paper's other three tasks
+   keep 36 of 64. ``Ψ ← Ψ[:, kept]``, columns re-normalised.
 4. Dual basis ``Ψ* = pinv(Ψ)`` (SVD pseudo-inverse, singular values below 1e-15·max discarded).
-5. Residual subspace: ``h_⊥ = h − h Ψ*ᵀ Ψᵀ``, mean-centred PCA by numpy SVD with
-   ``n = min(10, T, N)`` components (0 without a trajectory); each component's sign is fixed so that its
+5. Residual subspace: ``h_⊥ = h − h Ψ*ᵀ Ψᵀ``, mean-centred PCA by numpy SVD with ``n = min(10, T,
+   N)`` components (0 without a trajectory); each component's sign is fixed so that its
    largest-magnitude entry is positive.
-6. ``Ψ_exp`` (N × (L·d + n)) holds the kept columns at their original indices (dropped ones stay zero) and the
-   residual components in the last n columns; ``Ψ*_exp`` ((L·d + n) × N) likewise by rows.
+6. ``Ψ_exp`` (N × (L·d + n)) holds the kept columns at their original indices (dropped ones stay
+   zero) and the residual components in the last n columns; ``Ψ*_exp`` ((L·d + n) × N) likewise by
+   rows.
 
-The empirical ``Φ = Ψ*_exp W_hh Ψ_exp`` should equal Φ on the kept block (a shift super-diagonal plus Fᵀ in the
-last slot). The theory holds the same structure with the dropped rows/columns zeroed. Everything is real
-float64 (the original carried complex128 with zero imaginary parts).
+The empirical ``Φ = Ψ*_exp W_hh Ψ_exp`` should equal Φ on the kept block (a shift super-diagonal
+plus Fᵀ in the last slot). The theory holds the same structure with the dropped rows/columns zeroed.
+Everything is real float64 (the original carried complex128 with zero imaginary parts).
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ import numpy as np
 RANK_THRESHOLD = 0.8
 N_RESIDUAL = 10
 
-#: The paper notebook's hand-drawn input of Figure 3 ("315"): at these input steps these bits are +1, all
-#: other input bits are -1 (d = L = 8). For other shapes the pattern is clipped to the (L, d) grid.
+#: The paper notebook's hand-drawn input of Figure 3 ("315"): at these input steps these bits are
+#: +1, all other input bits are -1 (d = L = 8). For other shapes the pattern is clipped to (L, d).
 FIGURE3_PATTERN: dict[int, tuple[int, ...]] = {
     0: (2, 4, 6),
     1: (2, 3, 4, 5, 6),
@@ -106,7 +110,8 @@ def _signed_selection_map(phi: np.ndarray) -> np.ndarray | None:
 
 
 def kept_memory_indices(phi: np.ndarray, threshold: float = RANK_THRESHOLD) -> np.ndarray:
-    """Indices ``c`` whose deletion from Φ lowers ``#{|λ| > threshold}`` (step 3 of the algorithm)."""
+    """Indices ``c`` whose deletion from Φ lowers ``#{|λ| > threshold}`` (step 3 of the
+    algorithm)."""
     phi = np.asarray(phi, dtype=np.float64)
     n = phi.shape[0]
     sigma = _signed_selection_map(phi) if threshold < 1.0 else None
@@ -131,7 +136,8 @@ def kept_memory_indices(phi: np.ndarray, threshold: float = RANK_THRESHOLD) -> n
 
 
 def reduced_theory_phi(phi: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Φ with the rows and columns not in ``kept`` zeroed (the notebook's ``construct_phi_from_operator``)."""
+    """Φ with the rows and columns not in ``kept`` zeroed (the notebook's
+    ``construct_phi_from_operator``)."""
     mask = np.zeros(phi.shape[0], dtype=bool)
     mask[np.asarray(kept, dtype=np.int64)] = True
     return np.where(mask[:, None] & mask[None, :], phi, 0.0)
@@ -139,7 +145,8 @@ def reduced_theory_phi(phi: np.ndarray, kept: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class VariableMemoryBasis:
-    """The expanded basis: ``psi`` (N × (m + r)), ``psi_dual`` ((m + r) × N), ``m = L·d`` memory slots."""
+    """The expanded basis: ``psi`` (N × (m + r)), ``psi_dual`` ((m + r) × N), ``m = L·d`` memory
+    slots."""
 
     psi: np.ndarray
     psi_dual: np.ndarray
@@ -174,20 +181,25 @@ def variable_memory_basis(
     threshold: float = RANK_THRESHOLD,
     kept: np.ndarray | None = None,
 ) -> VariableMemoryBasis:
-    """Build ``Ψ_exp`` and ``Ψ*_exp`` (see the module docstring). ``kept`` may be passed precomputed."""
+    """Build ``Ψ_exp`` and ``Ψ*_exp`` (see the module docstring). ``kept`` may be passed
+    precomputed."""
     w_hh = np.asarray(w_hh, dtype=np.float64)
     n = w_hh.shape[0]
     memory_dim = phi.shape[0]
     psi_full = memory_blocks(w_hh, w_r, seq_length)
     if psi_full.shape[1] != memory_dim:
-        raise ValueError(f"Φ is {memory_dim}-dimensional but the readout gives {psi_full.shape[1]} columns")
+        raise ValueError(
+            f"Φ is {memory_dim}-dimensional but the readout gives {psi_full.shape[1]} columns"
+        )
     kept = kept_memory_indices(phi, threshold) if kept is None else np.asarray(kept, dtype=np.int64)
     psi = _normalise_columns(psi_full[:, kept])
     psi_dual = pseudo_inverse(psi)
     if hidden is None:
         residual = np.zeros((n, 0))
     else:
-        residual = _residual_components(np.asarray(hidden, dtype=np.float64), psi, psi_dual, n_residual)
+        residual = _residual_components(
+            np.asarray(hidden, dtype=np.float64), psi, psi_dual, n_residual
+        )
     r = residual.shape[1]
     psi_exp = np.zeros((n, memory_dim + r))
     psi_exp[:, kept] = psi
@@ -229,9 +241,9 @@ def figure3_inputs(input_dim: int, seq_length: int) -> np.ndarray:
 def memory_snapshots(
     trajectory: np.ndarray, input_dim: int, seq_length: int, steps=FIGURE3_STEPS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Figure-3 panels: for each step ``t``, ``(Ψ*h_t)[:L·d]`` as a ``(d, L)`` image (row = dim, column =
-    slot), z-scored per panel. Returns ``(images (n, d, L), steps used)``; steps past the trajectory are
-    skipped."""
+    """Figure-3 panels: for each step ``t``, ``(Ψ*h_t)[:L·d]`` as a ``(d, L)`` image (row = dim,
+    column = slot), z-scored per panel. Returns ``(images (n, d, L), steps used)``; steps past the
+    trajectory are skipped."""
     trajectory = np.asarray(trajectory)
     memory_dim = input_dim * seq_length
     used = np.array([t for t in steps if 0 <= t < trajectory.shape[0]], dtype=np.int64)

@@ -1,34 +1,42 @@
-"""Evaluate one trained model from its checkpoint: accuracy, spectra, PCA-subspace metrics, EMT basis.
+"""Evaluate one trained model from its checkpoint: accuracy, spectra, PCA-subspace metrics, EMT
+basis.
 
-:func:`evaluate_model` returns ``(metrics, arrays)``: ``metrics`` is the JSON-ready content of ``metrics.json``
-(every key of :func:`metric_keys` always present, ``None`` where not applicable) and ``arrays`` the raw arrays
-for ``arrays.npz`` (figures are drawn from these two, in :mod:`vbpipe.evaluation.figures`).
+:func:`evaluate_model` returns ``(metrics, arrays)``: ``metrics`` is the JSON-ready content of
+``metrics.json`` (every key of :func:`metric_keys` always present, ``None`` where not applicable)
+and ``arrays`` the raw arrays for ``arrays.npz`` (figures are drawn from these two, in
+:mod:`vbpipe.evaluation.figures`).
 
 Meaning of the main keys (``{L}`` = each evaluated sequence length):
 
-- ``accuracy``: bit accuracy over the seeded test set (mean over the evaluated lengths); ``accuracy_seq{L}`` and
-  ``accuracy_per_step_seq{L}`` per length; ``accuracy_per_step`` (length ``test_horizon``) is the mean over
-  lengths; ``accuracy_within_train_horizon`` / ``accuracy_beyond_train_horizon`` split it at the horizon the
-  model was last trained at (``None`` when unknown or not below ``test_horizon``).
-- ``solved``: ``accuracy > 0.9``, the paper notebook's rule for running the EMT analysis (and Table 1's
-  validity rule). ``converged`` / ``diverged`` come from the training outcome stored in the checkpoint.
-- ``eigenvalues_whh``: the full spectrum of ``W_hh`` ``[[re, im], ...]``; ``n_unit_circle_whh`` counts
-  ``|λ| > unit_threshold``.
-- ``spectral_error_seq{L}`` (radians) / ``spectral_error_deg_seq{L}``: full ``W_hh`` vs ``Φ``, optimal angular
-  matching of the unit-circle parts (:mod:`vbpipe.evaluation.spectra`); this is what the paper's Table 1
-  reports. Note: the original's ``spectral_error_deg_seq{L}`` compared ``W_sub`` (below) with Φ; that value is
-  now ``spectral_error_sub_deg_seq{L}``. ``n_unit_circle_rnn_seq{L}`` is the full-``W_hh`` count used by that
-  comparison (equal to ``n_unit_circle_whh``), ``n_unit_circle_theory_seq{L}`` Φ's, and
-  ``unit_circle_count_mismatch_seq{L}`` their difference (RNN − theory).
-- ``eigenvalues_rnn_seq{L}``: eigenvalues of ``W_sub = U_kᵀ W_hh U_k`` as the original stored them, with
-  ``variance_ratio_seq{L}``, ``frob_error_seq{L}``, ``frob_relative_seq{L}``, the angle/magnitude histograms of
-  those eigenvalues and ``histogram_bins``; ``hidden_too_small_seq{L}`` when ``N < L·d`` (then ``W_sub`` has
-  only ``N`` eigenvalues and the Frobenius metrics are ``None``); ``hidden_too_small`` is true when any is.
-- ``emt_phi_error_seq{L}``: ``‖Ψ*W_hhΨ − Φ‖_F`` on the kept memory dimensions (``emt_n_kept_seq{L}``), and its
-  relative version; the basis is built from the readout (:mod:`vbpipe.evaluation.emt`).
+- ``accuracy``: bit accuracy over the seeded test set (mean over the evaluated lengths);
+  ``accuracy_seq{L}`` and ``accuracy_per_step_seq{L}`` per length; ``accuracy_per_step`` (length
+  ``test_horizon``) is the mean over lengths; ``accuracy_within_train_horizon`` /
+  ``accuracy_beyond_train_horizon`` split it at the horizon the model was last trained at (``None``
+  when unknown or not below ``test_horizon``).
+- ``solved``: ``accuracy > 0.9``, the paper notebook's rule for running the EMT analysis (and Table
+  1's validity rule). ``converged`` / ``diverged`` come from the training outcome stored in the
+  checkpoint.
+- ``eigenvalues_whh``: the full spectrum of ``W_hh`` ``[[re, im], ...]``; ``n_unit_circle_whh``
+  counts ``|λ| > unit_threshold``.
+- ``spectral_error_seq{L}`` (radians) / ``spectral_error_deg_seq{L}``: full ``W_hh`` vs ``Φ``,
+  optimal angular matching of the unit-circle parts (:mod:`vbpipe.evaluation.spectra`); this is what
+  the paper's Table 1 reports. Note: the original's ``spectral_error_deg_seq{L}`` compared ``W_sub``
+  (below) with Φ; that value is now ``spectral_error_sub_deg_seq{L}``. ``n_unit_circle_rnn_seq{L}``
+  is the full-``W_hh`` count used by that comparison (equal to ``n_unit_circle_whh``),
+  ``n_unit_circle_theory_seq{L}`` Φ's, and ``unit_circle_count_mismatch_seq{L}`` their difference
+  (RNN − theory).
+- ``eigenvalues_rnn_seq{L}``: eigenvalues of ``W_sub = U_kᵀ W_hh U_k`` as the original stored them,
+  with ``variance_ratio_seq{L}``, ``frob_error_seq{L}``, ``frob_relative_seq{L}``, the
+  angle/magnitude histograms of those eigenvalues and ``histogram_bins``;
+  ``hidden_too_small_seq{L}`` when ``N < L·d`` (then ``W_sub`` has only ``N`` eigenvalues and the
+  Frobenius metrics are ``None``); ``hidden_too_small`` is true when any is.
+- ``emt_phi_error_seq{L}``: ``‖Ψ*W_hhΨ − Φ‖_F`` on the kept memory dimensions
+  (``emt_n_kept_seq{L}``), and its relative version; the basis is built from the readout
+  (:mod:`vbpipe.evaluation.emt`).
 
-A model whose weights are not finite (training diverged) is still reported: accuracy is computed (non-finite
-outputs count as wrong), every spectral and EMT key is ``None``, ``weights_finite`` is false.
+A model whose weights are not finite (training diverged) is still reported: accuracy is computed
+(non-finite outputs count as wrong), every spectral and EMT key is ``None``, ``weights_finite`` is
+false.
 """
 
 from __future__ import annotations
@@ -70,11 +78,11 @@ from .spectra import (
 
 METRICS_FORMAT = "vbpipe-metrics"
 METRICS_VERSION = 1
-#: The paper notebook ran the EMT analysis (and so had a spectral error) only above this test accuracy.
+#: The paper notebook ran the EMT analysis (so had a spectral error) only above this test accuracy.
 VALID_ACCURACY = 0.9
 
-#: Parameters copied to the top level of the metrics (from the checkpoint's hparams, else the variant's
-#: config.json sections task/model/training).
+#: Parameters copied to the top level of the metrics (from the checkpoint's hparams, else the
+#: variant's config.json sections task/model/training).
 PARAM_KEYS = (
     "task_id",
     "input_dim",
@@ -186,7 +194,8 @@ def metric_keys(seq_lengths) -> list[str]:
 
 
 def resolve_device(accelerator: str = "cpu") -> str:
-    """``auto`` → ``cuda`` when available else ``cpu``; ``gpu``/``cuda`` need CUDA; ``cpu`` is ``cpu``."""
+    """``auto`` → ``cuda`` when available else ``cpu``; ``gpu``/``cuda`` need CUDA; ``cpu`` is
+    ``cpu``."""
     choice = str(accelerator).lower()
     if choice == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -200,7 +209,8 @@ def resolve_device(accelerator: str = "cpu") -> str:
 
 
 def evaluation_lengths(seq_length, override=None) -> list[int]:
-    """Lengths to evaluate: ``override`` (a list of ints) or the trained length / inclusive range."""
+    """Lengths to evaluate: ``override`` (a list of ints) or the trained length / inclusive
+    range."""
     if override is not None:
         lengths = sorted({int(v) for v in override})
         if not lengths or lengths[0] < 1:
@@ -213,7 +223,8 @@ def evaluation_lengths(seq_length, override=None) -> list[int]:
 
 
 def model_params(hparams: dict, variant_config: dict | None) -> dict:
-    """The parameters of :data:`PARAM_KEYS`: the checkpoint's hparams first, then the variant's config."""
+    """The parameters of :data:`PARAM_KEYS`: the checkpoint's hparams first, then the variant's
+    config."""
     sections = []
     if isinstance(variant_config, dict):
         sections = [variant_config.get(s) for s in ("task", "model", "training")]
@@ -300,7 +311,9 @@ def _per_length(
             "psi" + sfx: basis.psi,
             "psi_dual" + sfx: basis.psi_dual,
             "phi_empirical" + sfx: phi_emp,
-            "eigenvalues_emt" + sfx: eigenvalues(phi_emp[:memory_dim, :memory_dim][np.ix_(kept, kept)])
+            "eigenvalues_emt" + sfx: eigenvalues(
+                phi_emp[:memory_dim, :memory_dim][np.ix_(kept, kept)]
+            )
             if kept.size
             else np.zeros(0, dtype=np.complex128),
             "figure3_inputs" + sfx: bits[:, 0].cpu().numpy().astype(np.float64),
@@ -382,7 +395,15 @@ def evaluate_loaded(
     per_step_all = []
     for length in lengths:
         result = evaluate_accuracy(
-            tasks[length], weights_t, seed, length, test_horizon, n_batches, batch_size, device, dtype
+            tasks[length],
+            weights_t,
+            seed,
+            length,
+            test_horizon,
+            n_batches,
+            batch_size,
+            device,
+            dtype,
         )
         per_step_all.append(result.per_step)
         metrics[f"accuracy_seq{length}"] = result.accuracy
@@ -415,7 +436,9 @@ def evaluate_loaded(
                 "eigenvalues_whh": eigenvalues_to_pairs(eig_whh),
                 "n_unit_circle_whh": count_unit_circle(eig_whh, unit_threshold),
                 "spectral_radius_whh": float(np.abs(eig_whh).max()) if eig_whh.size else None,
-                "n_above_magnitude_threshold_whh": int(np.sum(np.abs(eig_whh) >= magnitude_threshold)),
+                "n_above_magnitude_threshold_whh": int(
+                    np.sum(np.abs(eig_whh) >= magnitude_threshold)
+                ),
                 "angle_histogram_whh": angle_histogram(eig_whh),
                 "magnitude_histogram_whh": magnitude_histogram(eig_whh),
             }
@@ -424,9 +447,18 @@ def evaluate_loaded(
         arrays["singular_values_whh"] = s
         for length in lengths:
             _per_length(
-                tasks[length], w_hh, w_r, eig_whh, (u, s), weights_t, unit_threshold, device, dtype,
-                metrics, arrays,
-            )  # fmt: skip
+                tasks[length],
+                w_hh,
+                w_r,
+                eig_whh,
+                (u, s),
+                weights_t,
+                unit_threshold,
+                device,
+                dtype,
+                metrics,
+                arrays,
+            )
     else:
         for length in lengths:
             metrics[f"hidden_too_small_seq{length}"] = n_hidden < length * d
@@ -445,11 +477,12 @@ def evaluate_model(
     device: str = "cpu",
     dtype: torch.dtype = torch.float64,
 ) -> tuple[dict, dict]:
-    """Evaluate ``model`` (a ``model-{seed}`` directory or its ``model.pt``); returns ``(metrics, arrays)``.
+    """Evaluate ``model`` (a ``model-{seed}`` directory or its ``model.pt``); returns ``(metrics,
+    arrays)``.
 
-    ``seq_lengths`` overrides the evaluated lengths (default: the trained length, or every length of a trained
-    range). ``device`` accepts ``cpu``, ``cuda`` or an accelerator name (``auto``, ``gpu``). A missing or
-    truncated checkpoint raises :class:`vbpipe.checkpoint.CheckpointError`.
+    ``seq_lengths`` overrides the evaluated lengths (default: the trained length, or every length of
+    a trained range). ``device`` accepts ``cpu``, ``cuda`` or an accelerator name (``auto``,
+    ``gpu``). A missing or truncated checkpoint raises :class:`vbpipe.checkpoint.CheckpointError`.
     """
     checkpoint = io.resolve_checkpoint(model)
     loaded = io.load_checkpoint(checkpoint)

@@ -1,18 +1,20 @@
 """All file input/output of the evaluation stage (the other evaluation modules never touch files).
 
-- JSON: :func:`write_json` writes atomically with NaN/inf turned into ``null`` (and ``allow_nan=False``, so a
-  non-finite number can never reach the file); :func:`read_json` reads.
+- JSON: :func:`write_json` writes atomically with NaN/inf turned into ``null`` (and
+  ``allow_nan=False``, so a non-finite number can never reach the file); :func:`read_json` reads.
 - Arrays: :func:`write_npz` / :func:`read_npz` (compressed ``.npz``).
 - Figures and text: :func:`save_figure`, :func:`write_text`.
 - Models: :func:`resolve_checkpoint` (a model directory or a ``model.pt``), :func:`load_checkpoint`,
-  :func:`read_variant_config` (the variant's ``config.json``), :func:`find_model_dirs` (natural sort).
+  :func:`read_variant_config` (the variant's ``config.json``), :func:`find_model_dirs` (natural
+  sort).
 - The packaged JSON Schema of ``evaluation_summary.json``: :func:`load_summary_schema`.
 
-"Atomic" means: write a temporary file in the destination directory, flush and fsync it, then ``os.replace``
-it onto the final name. A killed job leaves the old file or the new one, never a half-written one.
+"Atomic" means: write a temporary file in the destination directory, flush and fsync it, then
+``os.replace`` it onto the final name. A killed job leaves the old file or the new one, never a
+half-written one.
 
-Layout assumed (DESIGN.md): ``results/{experiment}/{variant}/model-{seed}/checkpoint/model.pt``, the variant's
-``config.json`` in ``{variant}/``, evaluation outputs in ``model-{seed}/results/``.
+Layout assumed (DESIGN.md): ``results/{experiment}/{variant}/model-{seed}/checkpoint/model.pt``, the
+variant's ``config.json`` in ``{variant}/``, evaluation outputs in ``model-{seed}/results/``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "CHECKPOINT_RELPATH",
     "METRICS_NAME",
     "RESULTS_DIRNAME",
+    "find_metrics_files",
     "find_model_dirs",
     "load_checkpoint",
     "load_summary_schema",
@@ -65,7 +68,8 @@ __all__ = [
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays to Python, NaN/inf to ``None``, complex to ``[re, im]``."""
+    """Plain JSON types: numpy scalars/arrays to Python, NaN/inf to ``None``, complex to ``[re,
+    im]``."""
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -130,7 +134,7 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
-# ------------------------------------------------------------------------------------ arrays, figures
+# ---------------------------------------------------------------------------------- arrays, figures
 
 
 def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
@@ -186,14 +190,16 @@ def resolve_checkpoint(model: str | os.PathLike) -> Path:
 
 
 def model_dir_of(checkpoint: str | os.PathLike) -> Path:
-    """``model-{seed}/`` for ``model-{seed}/checkpoint/model.pt`` (else the checkpoint's directory)."""
+    """``model-{seed}/`` for ``model-{seed}/checkpoint/model.pt`` (else the checkpoint's
+    directory)."""
     checkpoint = Path(checkpoint)
     parent = checkpoint.parent
     return parent.parent if parent.name == "checkpoint" else parent
 
 
 def load_checkpoint(model: str | os.PathLike) -> LoadedModel:
-    """Load and validate a model (raises :class:`vbpipe.checkpoint.CheckpointError` on a bad file)."""
+    """Load and validate a model (raises :class:`vbpipe.checkpoint.CheckpointError` on a bad
+    file)."""
     return load_model(resolve_checkpoint(model))
 
 
@@ -213,9 +219,10 @@ def _is_model_dir(path: Path) -> bool:
 def find_model_dirs(root: str | os.PathLike, pattern: str = "model-*") -> list[Path]:
     """Model directories under ``root`` (an experiment, a variant or one model), naturally sorted.
 
-    A directory counts when its name matches ``pattern`` and it holds ``checkpoint/model.pt``. ``root`` itself
-    is returned alone when it is a model directory. The search is recursive; the sort key is the path relative
-    to ``root`` compared part by part with :func:`natural_key` (``model-2`` before ``model-10``).
+    A directory counts when its name matches ``pattern`` and it holds ``checkpoint/model.pt``.
+    ``root`` itself is returned alone when it is a model directory. The search is recursive; the
+    sort key is the path relative to ``root`` compared part by part with :func:`natural_key`
+    (``model-2`` before ``model-10``).
     """
     root = Path(root)
     if not root.is_dir():
@@ -224,6 +231,21 @@ def find_model_dirs(root: str | os.PathLike, pattern: str = "model-*") -> list[P
         return [root]
     found = [p for p in root.rglob(pattern) if p.is_dir() and _is_model_dir(p)]
     return sorted(found, key=lambda p: [natural_key(part) for part in p.relative_to(root).parts])
+
+
+def find_metrics_files(root: str | os.PathLike, pattern: str = "model-*") -> list[Path]:
+    """``model-*/results/metrics.json`` under ``root`` for every model directory (naturally
+    sorted)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: directory does not exist")
+    dirs = [root] if root.match(pattern) else []
+    dirs += [p for p in root.rglob(pattern) if p.is_dir()]
+    found = [d / RESULTS_DIRNAME / METRICS_NAME for d in dirs]
+    found = [f for f in found if f.is_file()]
+    return sorted(
+        set(found), key=lambda p: [natural_key(part) for part in p.relative_to(root).parts]
+    )
 
 
 def load_summary_schema() -> dict:

@@ -1,33 +1,36 @@
-"""Spectra of the recurrent matrix and of EMT's Φ: eigenvalues, unit-circle counts, spectral error, histograms.
+"""Spectra of the recurrent matrix and of EMT's Φ: eigenvalues, unit-circle counts, spectral error,
+histograms.
 
 Spectral error (replaces the original's greedy ``spectral_comparison``)
 ---------------------------------------------------------------------
-The *unit-circle part* of a spectrum is its eigenvalues with ``|λ| > threshold`` (default 0.9). Two unit-circle
-parts ``A`` (``n_a`` eigenvalues) and ``B`` (``n_b``) are compared by their angles only: the cost of pairing
-``a`` with ``b`` is the angular distance ``|wrap(arg a − arg b)|`` in ``[0, π]`` (the angle between the unit
-vectors ``a/|a|`` and ``b/|b|``). An optimal assignment (Hungarian, :func:`scipy.optimize.linear_sum_assignment`)
-pairs ``min(n_a, n_b)`` eigenvalues with the least total cost, and the error is the **mean angular distance
-over the matched pairs** (radians; degrees alongside). The count mismatch ``n_a − n_b`` is reported
-separately and never enters the error: the error answers "are the angles right?", the counts answer "are
-there as many memories as the theory needs?". When no pair can be formed (either part empty) the error is
-``None`` (``null`` in JSON); it is never NaN. The original padded with zeros and normalised them (NaN) and
-matched greedily in list order.
+The *unit-circle part* of a spectrum is its eigenvalues with ``|λ| > threshold`` (default 0.9). Two
+unit-circle parts ``A`` (``n_a`` eigenvalues) and ``B`` (``n_b``) are compared by their angles only:
+the cost of pairing ``a`` with ``b`` is the angular distance ``|wrap(arg a − arg b)|`` in ``[0, π]``
+(the angle between the unit vectors ``a/|a|`` and ``b/|b|``). An optimal assignment (Hungarian,
+:func:`scipy.optimize.linear_sum_assignment`) pairs ``min(n_a, n_b)`` eigenvalues with the least
+total cost, and the error is the **mean angular distance over the matched pairs** (radians; degrees
+alongside). The count mismatch ``n_a − n_b`` is reported separately and never enters the error: the
+error answers "are the angles right?", the counts answer "are there as many memories as the theory
+needs?". When no pair can be formed (either part empty) the error is ``None`` (``null`` in JSON); it
+is never NaN. The original padded with zeros and normalised them (NaN) and matched greedily in list
+order.
 
 PCA-subspace metrics (kept for compatibility with the original summary)
 -----------------------------------------------------------------------
-``W_hh = U S Vᵀ``, ``k = L·d``, ``U_k`` = the first ``min(k, N)`` left singular vectors, ``W_sub = U_kᵀ W_hh U_k``.
-``variance_ratio`` = share of ``Σ S²`` in the first ``min(k, N)`` singular values; ``frob_error`` =
-``‖W_sub − Φ‖_F`` and ``frob_relative`` = ``frob_error / ‖Φ‖_F`` (only when ``N ≥ k``: otherwise the shapes
-differ and both are ``None``), the eigenvalues of ``W_sub`` and the spectral error ``W_sub`` vs ``Φ``. When
-``N < k`` the model is flagged ``hidden_too_small`` and everything computable is still computed (the original
-hit a shape error, swallowed it and dropped the model). Note that ``W_sub`` is not an invariant subspace and the
-Frobenius numbers compare matrices in different bases: prefer the full-``W_hh`` spectral error.
+``W_hh = U S Vᵀ``, ``k = L·d``, ``U_k`` = the first ``min(k, N)`` left singular vectors, ``W_sub =
+U_kᵀ W_hh U_k``. ``variance_ratio`` = share of ``Σ S²`` in the first ``min(k, N)`` singular values;
+``frob_error`` = ``‖W_sub − Φ‖_F`` and ``frob_relative`` = ``frob_error / ‖Φ‖_F`` (only when ``N ≥
+k``: otherwise the shapes differ and both are ``None``), the eigenvalues of ``W_sub`` and the
+spectral error ``W_sub`` vs ``Φ``. When ``N < k`` the model is flagged ``hidden_too_small`` and
+everything computable is still computed (the original hit a shape error, swallowed it and dropped
+the model). Note that ``W_sub`` is not an invariant subspace and the Frobenius numbers compare
+matrices in different bases: prefer the full-``W_hh`` spectral error.
 
 Histograms
 ----------
-Counts of ``|arg λ|`` in 36 equal bins on ``[0, π]`` and of ``|λ|`` in 20 equal bins on ``[0, 2]``; values
-outside a range are counted in the nearest end bin (so every eigenvalue is counted; ``π`` and ``|λ| ≥ 2`` fall
-in the last bin). Same convention as :mod:`vbpipe.analysis.signatures`.
+Counts of ``|arg λ|`` in 36 equal bins on ``[0, π]`` and of ``|λ|`` in 20 equal bins on ``[0, 2]``;
+values outside a range are counted in the nearest end bin (so every eigenvalue is counted; ``π`` and
+``|λ| ≥ 2`` fall in the last bin). Same convention as :mod:`vbpipe.analysis.signatures`.
 """
 
 from __future__ import annotations
@@ -59,9 +62,11 @@ __all__ = [
 
 
 def eigenvalues(matrix: np.ndarray) -> np.ndarray:
-    """Eigenvalues of a square matrix (complex128), sorted by decreasing ``|λ|`` then increasing angle.
+    """Eigenvalues of a square matrix (complex128), sorted by decreasing ``|λ|`` then increasing
+    angle.
 
-    The order is deterministic so that stored spectra diff cleanly. Non-finite matrices raise ``ValueError``.
+    The order is deterministic so that stored spectra diff cleanly. Non-finite matrices raise
+    ``ValueError``.
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -93,7 +98,8 @@ def count_unit_circle(eig: np.ndarray, threshold: float = DEFAULT_UNIT_THRESHOLD
 
 
 def angular_distance_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``D[i, j]`` = angle in ``[0, π]`` between ``a[i]`` and ``b[j]`` seen as directions in the plane."""
+    """``D[i, j]`` = angle in ``[0, π]`` between ``a[i]`` and ``b[j]`` seen as directions in the
+    plane."""
     diff = np.angle(np.asarray(a).reshape(-1, 1)) - np.angle(np.asarray(b).reshape(1, -1))
     return np.abs(np.angle(np.exp(1j * diff)))
 
@@ -118,7 +124,8 @@ class SpectralComparison:
 def spectral_comparison(
     eig_a: np.ndarray, eig_b: np.ndarray, threshold: float = DEFAULT_UNIT_THRESHOLD
 ) -> SpectralComparison:
-    """Optimal angular matching of the unit-circle parts of two spectra (mean angle of matched pairs)."""
+    """Optimal angular matching of the unit-circle parts of two spectra (mean angle of matched
+    pairs)."""
     a = unit_circle_part(eig_a, threshold)
     b = unit_circle_part(eig_b, threshold)
     n_matched = min(a.size, b.size)
@@ -159,8 +166,8 @@ def pca_subspace_metrics(
 
     ``svd`` may pass a precomputed ``(U, S)`` of ``W_hh``. Returns a dict with ``variance_ratio``,
     ``frob_error``, ``frob_relative``, ``eigenvalues_sub`` (complex array), ``spectral`` (a
-    :class:`SpectralComparison` of ``W_sub`` vs ``Φ``), ``hidden_too_small``, ``subspace_dim``; ``None``
-    where a value is not computable.
+    :class:`SpectralComparison` of ``W_sub`` vs ``Φ``), ``hidden_too_small``, ``subspace_dim``;
+    ``None`` where a value is not computable.
     """
     w_hh = np.asarray(w_hh, dtype=np.float64)
     phi = np.asarray(phi, dtype=np.float64)

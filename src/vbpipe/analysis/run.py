@@ -1,0 +1,386 @@
+"""Stage entry points of the cross-model analysis: read a summary, compute, write the outputs.
+
+Each ``run_*`` function reads one (or several) ``evaluation_summary.json``, writes every output into
+``out_dir`` (created if needed; never the current directory) and returns the list of paths written.
+Models without the needed eigenvalues are skipped with a warning; a ``ValueError`` is raised when
+none remain, or when the requested method cannot work with the number of models (checked before
+anything is written).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import figures
+from .compare import compare_sets
+from .data import ModelRecord, eigenvalue_key_for, metric_values, select_models
+from .distances import (
+    WASSERSTEIN_MODES,
+    distance_statistics,
+    find_outliers,
+    pairwise_distances,
+    wasserstein_distance_matrix,
+)
+from .embedding import EMBEDDING_METHODS, embed, tsne_perplexity
+from .io import read_summary, save_figure, save_npy, write_json
+from .persistence import (
+    PERSISTENCE_METRICS,
+    betti_curves,
+    diagram_distance_matrix,
+    diagram_statistics,
+    eigenvalue_points,
+    persistence_diagrams,
+    statistics_keys,
+    subsample_indices,
+)
+from .signatures import SIGNATURE_TYPES, compute_signatures, standardize
+from .statistics import STATISTIC_NAMES, aggregate_statistics, statistics_matrix
+
+__all__ = ["run_eigenvalue", "run_embedding", "run_persistence", "run_compare"]
+
+log = logging.getLogger(__name__)
+
+SCATTER_MATRIX_STATS = ("spectral_radius", "mag_mean", "mag_std", "n_unstable")
+_METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "mds": "MDS", "isomap": "Isomap"}
+
+
+def _load(summary_path, seq_length: int, eigenvalue_key: str | None) -> list[ModelRecord]:
+    summary = read_summary(summary_path)
+    records = select_models(summary, seq_length, eigenvalue_key)
+    log.info("%s: %d model(s) with eigenvalues", summary_path, len(records))
+    return records
+
+
+def _out(out_dir) -> Path:
+    path = Path(out_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _check_min_models(method: str, n: int) -> None:
+    if method == "tsne":
+        tsne_perplexity(n)  # raises the documented error for n < TSNE_MIN_MODELS
+    elif n < (3 if method == "isomap" else 2):
+        raise ValueError(
+            f"{method} embedding needs at least {3 if method == 'isomap' else 2} models; got {n}"
+        )
+
+
+def run_eigenvalue(
+    summary_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    seq_length: int = 8,
+    *,
+    eigenvalue_key: str | None = None,
+    n_examples: int = 5,
+    dpi: int = figures.DPI,
+) -> list[Path]:
+    """The 21 statistics per model; ``eigenvalue_statistics.json`` and two figures."""
+    records = _load(summary_path, seq_length, eigenvalue_key)
+    out = _out(out_dir)
+    eigs = [r.eigenvalues for r in records]
+    names = [r.name for r in records]
+    matrix = statistics_matrix(eigs)
+    models = [
+        {
+            "model_name": r.name,
+            "variant": r.variant,
+            "accuracy": r.accuracy,
+            "n_eigenvalues": int(r.eigenvalues.size),
+            "statistics": dict(zip(STATISTIC_NAMES, row.tolist(), strict=True)),
+        }
+        for r, row in zip(records, matrix, strict=True)
+    ]
+    written = [
+        write_json(
+            out / "eigenvalue_statistics.json",
+            {
+                "summary_file": os.fspath(summary_path),
+                "seq_length": seq_length,
+                "eigenvalue_key": eigenvalue_key_for(seq_length, eigenvalue_key),
+                "n_models": len(records),
+                "models": models,
+                "aggregate_statistics": aggregate_statistics(matrix, STATISTIC_NAMES),
+            },
+        )
+    ]
+    fig = figures.plot_complex_plane_examples(eigs, names, max_models=n_examples)
+    written.append(save_figure(fig, out / "complex_plane_examples.png", dpi=dpi))
+    cols = [STATISTIC_NAMES.index(s) for s in SCATTER_MATRIX_STATS]
+    fig = figures.plot_statistics_scatter_matrix(matrix[:, cols], SCATTER_MATRIX_STATS)
+    written.append(save_figure(fig, out / "statistics_scatter_matrix.png", dpi=dpi))
+    return written
+
+
+def _wasserstein_mode(distance_metric: str) -> str | None:
+    """``wasserstein`` / ``wasserstein_<mode>`` -> mode; anything else -> None."""
+    if not distance_metric.startswith("wasserstein"):
+        return None
+    mode = distance_metric[len("wasserstein") :].lstrip("_") or "separate"
+    if mode not in WASSERSTEIN_MODES:
+        raise ValueError(
+            f"unknown Wasserstein distance {distance_metric!r}; use wasserstein or "
+            + ", ".join(f"wasserstein_{m}" for m in WASSERSTEIN_MODES)
+        )
+    return mode
+
+
+def _color_values(records, color_by: str | None, seq_length: int):
+    if color_by is None or color_by == "none":
+        return None, ""
+    return metric_values(records, color_by, seq_length)
+
+
+def _axis_labels(method: str, result: dict) -> tuple[str, str]:
+    if method == "pca":
+        ratio = result["explained_variance_ratio"]
+        pct = [100 * ratio[k] if k < ratio.size else 0.0 for k in range(2)]
+        return f"PC1 ({pct[0]:.1f}% variance)", f"PC2 ({pct[1]:.1f}% variance)"
+    return f"{_METHOD_NAMES[method]} 1", f"{_METHOD_NAMES[method]} 2"
+
+
+def run_embedding(
+    summary_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    seq_length: int = 8,
+    method: str = "pca",
+    signature_type: str = "combined",
+    distance_metric: str = "euclidean",
+    color_by: str | None = "accuracy",
+    annotate_outliers: bool = False,
+    *,
+    eigenvalue_key: str | None = None,
+    standardize_features: bool = True,
+    random_state: int = 42,
+    dpi: int = figures.DPI,
+) -> list[Path]:
+    """Embed the models' signatures in 2-D.
+
+    Signatures (``statistics``/``histogram``/``combined``) are z-scored per feature unless
+    ``standardize_features`` is False. The pairwise distance matrix uses ``distance_metric``: any
+    scipy ``pdist`` metric on the signatures, or ``wasserstein[_separate|_2d|_magnitude_only|
+    _angle_only]`` between the eigenvalue distributions. PCA embeds the signatures; t-SNE, MDS and
+    Isomap embed the distance matrix. ``color_by``: ``none``, ``accuracy``, ``frob_error``,
+    ``spectral_error`` or any numeric summary key. Outliers (mean distance to the others > mean +
+    2 std) are listed in ``distance_statistics.json`` and, with ``annotate_outliers``, labelled.
+    """
+    if method not in EMBEDDING_METHODS:
+        raise ValueError(f"unknown embedding method {method!r}; choose from {EMBEDDING_METHODS}")
+    if signature_type not in SIGNATURE_TYPES:
+        raise ValueError(
+            f"unknown signature type {signature_type!r}; choose from {SIGNATURE_TYPES}"
+        )
+    mode = _wasserstein_mode(distance_metric)
+    records = _load(summary_path, seq_length, eigenvalue_key)
+    n = len(records)
+    _check_min_models(method, n)
+    values, value_key = _color_values(records, color_by, seq_length)
+    eigs = [r.eigenvalues for r in records]
+    names = [r.name for r in records]
+
+    features = compute_signatures(eigs, signature_type)
+    if standardize_features:
+        features = standardize(features)
+    if mode is not None:
+        dist = wasserstein_distance_matrix(eigs, mode, seed=random_state)
+    else:
+        dist = pairwise_distances(features, distance_metric)
+    if method == "pca":
+        result = embed("pca", features=features)
+    else:
+        result = embed(method, distance_matrix=dist, random_state=random_state)
+    outliers = find_outliers(dist)
+
+    out = _out(out_dir)
+    written = [save_npy(out / f"{method}_embedding.npy", result["coords"])]
+    if method == "pca":
+        fig = figures.plot_pca_variance(result["explained_variance_ratio"])
+        written.append(save_figure(fig, out / "pca_variance.png", dpi=dpi))
+    xlabel, ylabel = _axis_labels(method, result)
+    std_note = "z-scored " if standardize_features else ""
+    what = f"{std_note}{signature_type} signatures"
+    if method != "pca":
+        what = f"{distance_metric} distances" + ("" if mode else f" of {what}")
+    fig = figures.plot_embedding(
+        result["coords"],
+        values,
+        value_key,
+        title=f"{_METHOD_NAMES[method]} embedding of {what} (L = {seq_length})",
+        xlabel=xlabel,
+        ylabel=ylabel,
+        names=names,
+        outliers=outliers if annotate_outliers else (),
+    )
+    written.append(save_figure(fig, out / f"{method}_embedding.png", dpi=dpi))
+    written.append(save_npy(out / "distance_matrix.npy", dist))
+    stats = distance_statistics(dist)
+    stats.update(
+        n_models=n,
+        method=method,
+        signature_type=signature_type,
+        distance_metric=distance_metric,
+        standardized=standardize_features,
+        color_by=value_key or None,
+        outliers=[names[i] for i in outliers],
+        model_names=names,
+    )
+    if method == "pca":
+        stats["explained_variance_ratio"] = result["explained_variance_ratio"][:20]
+    if "perplexity" in result:
+        stats["perplexity"] = result["perplexity"]
+    written.append(write_json(out / "distance_statistics.json", stats))
+    return written
+
+
+def run_persistence(
+    summary_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    seq_length: int = 8,
+    metric: str = "bottleneck",
+    embedding_method: str = "mds",
+    max_dimension: int = 1,
+    normalize: bool = False,
+    *,
+    eigenvalue_key: str | None = None,
+    max_models: int | None = None,
+    seed: int = 42,
+    n_jobs: int = 1,
+    backend: str = "fast",
+    dpi: int = figures.DPI,
+) -> list[Path]:
+    """Vietoris-Rips persistence of every model's eigenvalue cloud, distances and embedding.
+
+    Statistics, diagrams and Betti curves cover every model. The pairwise distance matrix (sum
+    over dimensions of the ``bottleneck`` or ``wasserstein`` distance) and its 2-D embedding
+    (``mds``, ``tsne``, ``isomap`` or ``pca`` of the matrix rows) cover every model, or - when
+    ``max_models`` is set and smaller than the number of models - a seeded random subset of that
+    size (its names are listed under ``distance_models`` in ``persistence_statistics.json``).
+    ``n_jobs`` > 1 computes the distances in that many processes.
+    """
+    if metric not in PERSISTENCE_METRICS:
+        raise ValueError(
+            f"unknown persistence metric {metric!r}; choose from {PERSISTENCE_METRICS}"
+        )
+    if embedding_method not in EMBEDDING_METHODS:
+        raise ValueError(
+            f"unknown embedding method {embedding_method!r}; choose from {EMBEDDING_METHODS}"
+        )
+    if max_dimension < 0:
+        raise ValueError(f"max_dimension must be >= 0; got {max_dimension}")
+    records = _load(summary_path, seq_length, eigenvalue_key)
+    names = [r.name for r in records]
+    accuracy = np.array([r.accuracy for r in records], dtype=float)
+    idx = subsample_indices(len(records), max_models, seed)
+    _check_min_models(embedding_method, idx.size)
+    if idx.size < len(records):
+        log.info("persistence distances on a seeded subset of %d/%d models", idx.size, len(records))
+
+    diagrams = [
+        persistence_diagrams(eigenvalue_points(r.eigenvalues, normalize), max_dimension)
+        for r in records
+    ]
+    stats = [diagram_statistics(d, max_dimension) for d in diagrams]
+    dist = diagram_distance_matrix(
+        [diagrams[i] for i in idx], metric, backend=backend, n_jobs=n_jobs
+    )
+    result = embed(embedding_method, distance_matrix=dist, random_state=seed)
+
+    out = _out(out_dir)
+    written = [save_npy(out / f"persistence_{metric}_distances.npy", dist)]
+    written.append(
+        save_npy(out / f"persistence_{embedding_method}_embedding.npy", result["coords"])
+    )
+    xlabel, ylabel = _axis_labels(embedding_method, result)
+    sub_note = f", random subset of {idx.size}/{len(records)}" if idx.size < len(records) else ""
+    fig = figures.plot_embedding(
+        result["coords"],
+        accuracy[idx],
+        "accuracy",
+        title=f"{_METHOD_NAMES[embedding_method]} embedding of {metric} distances between "
+        f"persistence diagrams "
+        f"(L = {seq_length}{sub_note})",
+        xlabel=xlabel,
+        ylabel=ylabel,
+        names=[names[i] for i in idx],
+    )
+    written.append(save_figure(fig, out / f"persistence_{embedding_method}_embedding.png", dpi=dpi))
+    fig = figures.plot_persistence_diagrams(diagrams, names)
+    written.append(save_figure(fig, out / "example_persistence_diagrams.png", dpi=dpi))
+    fig = figures.plot_topological_features(stats, accuracy, max_dimension)
+    written.append(save_figure(fig, out / "topological_features.png", dpi=dpi))
+    curves = {dim: betti_curves(diagrams, dim) for dim in range(max_dimension + 1)}
+    fig = figures.plot_betti_curves(curves)
+    written.append(save_figure(fig, out / "betti_curves.png", dpi=dpi))
+    keys = statistics_keys(max_dimension)
+    payload = {
+        "n_models": len(records),
+        "seq_length": seq_length,
+        "eigenvalue_key": eigenvalue_key_for(seq_length, eigenvalue_key),
+        "metric": metric,
+        "embedding_method": embedding_method,
+        "max_dimension": max_dimension,
+        "normalize": normalize,
+        "note": "finite bars only: H0's infinite bar is dropped",
+        "statistics": [
+            {"model_name": r.name, "accuracy": r.accuracy, **s}
+            for r, s in zip(records, stats, strict=True)
+        ],
+        "aggregate_statistics": aggregate_statistics(stats, keys),
+        "distance_models": [names[i] for i in idx],
+        "distance_statistics": distance_statistics(dist),
+    }
+    written.append(write_json(out / "persistence_statistics.json", payload))
+    return written
+
+
+def run_compare(
+    summary_paths: Sequence[str | os.PathLike],
+    labels: Sequence[str],
+    out_dir: str | os.PathLike,
+    seq_length: int = 8,
+    *,
+    eigenvalue_key: str | None = None,
+    error: str = "std",
+    dpi: int = figures.DPI,
+) -> list[Path]:
+    """Compare several experiments (one summary file per set, one label per file).
+
+    Writes ``comparison_statistics.json`` (a list with, per set, ``label``, ``summary_file``,
+    ``n_models``, ``statistics`` = ``{stat: {mean, std, min, max, sem, n}}`` and ``accuracy``),
+    ``comparison_complex_plane.png`` (first model of each set), ``comparison_spectra.png`` (all
+    eigenvalues of each set overlaid, with |λ| and arg λ densities) and ``comparison_metrics.png``
+    (bars of key statistics with ``error`` = ``std`` or ``sem`` error bars).
+    """
+    if len(summary_paths) != len(labels):
+        raise ValueError(
+            f"got {len(summary_paths)} summary file(s) but {len(labels)} label(s); give one each"
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be unique; got {list(labels)}")
+    if not labels:
+        raise ValueError("nothing to compare: no summary files given")
+    if error not in ("std", "sem"):
+        raise ValueError(f"error must be 'std' or 'sem'; got {error!r}")
+    sets, accs = {}, {}
+    for path, label in zip(summary_paths, labels, strict=True):
+        records = _load(path, seq_length, eigenvalue_key)
+        sets[label] = [r.eigenvalues for r in records]
+        accs[label] = [r.accuracy for r in records]
+    comparison = compare_sets(sets, accs)
+    for entry, path in zip(comparison, summary_paths, strict=True):
+        entry["summary_file"] = os.fspath(path)
+        entry["seq_length"] = seq_length
+    out = _out(out_dir)
+    written = [write_json(out / "comparison_statistics.json", comparison)]
+    fig = figures.plot_comparison_complex_plane({k: v[0] for k, v in sets.items()})
+    written.append(save_figure(fig, out / "comparison_complex_plane.png", dpi=dpi))
+    fig = figures.plot_comparison_spectra(sets)
+    written.append(save_figure(fig, out / "comparison_spectra.png", dpi=dpi))
+    fig = figures.plot_comparison_metrics(comparison, error=error)
+    written.append(save_figure(fig, out / "comparison_metrics.png", dpi=dpi))
+    return written
