@@ -73,6 +73,7 @@ class Member:
     streak: int = 0
     history: list = field(default_factory=list)
     wall_seconds: float = 0.0
+    checkpoint_file: Path | None = None
 
     def __post_init__(self):
         self.model_dir = Path(self.model_dir)
@@ -448,6 +449,7 @@ def train_block(
     save_every_steps: int = 1000,
     tensorboard: bool = True,
     configs: list[TrainConfig] | None = None,
+    checkpoint_files: list[Path] | None = None,
 ) -> BlockResult:
     """Train ``seeds`` as one ensemble and write ``model-{seed}/checkpoint/model.pt`` for each.
 
@@ -457,7 +459,9 @@ def train_block(
     from another configuration is set aside (renamed ``resume.pt.stale``), never silently reused. State is
     saved every ``save_every_steps`` steps and on SIGTERM/SIGINT, after which :class:`TrainingInterrupted`
     is raised. ``configs`` (one per seed) may give members different learning rates, L2, tasks or curriculum
-    thresholds as long as their shapes agree.
+    thresholds as long as their shapes agree. ``checkpoint_files`` (one per seed) put the final
+    ``model.pt`` elsewhere than ``model_dir/checkpoint/model.pt`` (the workflow writes into a block
+    directory); logs and resume states stay in ``model_dir/checkpoint/``.
     """
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
@@ -467,8 +471,10 @@ def train_block(
         model_dirs = [Path(output_dir) / f"model-{seed}" for seed in seeds]
     model_dirs = [Path(p) for p in model_dirs]
     configs = list(configs) if configs is not None else [config] * len(seeds)
-    if len(model_dirs) != len(seeds) or len(configs) != len(seeds):
-        raise ValueError("seeds, model_dirs and configs must have the same length")
+    targets = ([Path(p) for p in checkpoint_files] if checkpoint_files is not None
+               else [checkpoint_path(d) for d in model_dirs])
+    if not len(model_dirs) == len(configs) == len(targets) == len(seeds):
+        raise ValueError("seeds, model_dirs, configs and checkpoint_files must have the same length")
     if existing not in ("skip", "error", "overwrite"):
         raise ValueError(f"existing must be skip, error or overwrite, got {existing!r}")
     device = resolve_device(accelerator)
@@ -476,8 +482,7 @@ def train_block(
         torch.set_num_threads(threads)
 
     skipped, todo = {}, []
-    for seed, model_dir, cfg in zip(seeds, model_dirs, configs):
-        target = checkpoint_path(model_dir)
+    for seed, model_dir, cfg, target in zip(seeds, model_dirs, configs, targets):
         if target.exists() and existing != "overwrite":
             try:
                 load_model(target)
@@ -489,7 +494,7 @@ def train_block(
             if valid:
                 skipped[seed] = f"{target} exists (use existing='overwrite' to retrain)"
                 continue
-        todo.append(Member(seed, cfg, model_dir))
+        todo.append(Member(seed, cfg, model_dir, checkpoint_file=target))
 
     result = BlockResult({}, {}, skipped, 0.0)
     if not todo:
@@ -540,7 +545,7 @@ def _run_and_save(module, result, device, remaining, progress, save_every_steps,
         if member.active:  # the loop ended early (cannot happen without a signal)
             raise RuntimeError(f"seed {member.seed} stopped at step {member.step} without a reason")
         outcome = member.outcome()
-        target = checkpoint_path(member.model_dir)
+        target = member.checkpoint_file or checkpoint_path(member.model_dir)
         save_model(target, module.member_weights(index), model_hparams(member.config, member.seed), outcome)
         module._log_member(index, f"done: {outcome}")
         result.checkpoints[member.seed] = target

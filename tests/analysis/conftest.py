@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -28,7 +27,9 @@ def model_entry(name: str, eig: np.ndarray, rng: np.random.Generator, seq_length
         "accuracy": float(rng.uniform(0.5, 1.0)),
         f"eigenvalues_rnn_seq{seq_length}": [[float(z.real), float(z.imag)] for z in eig],
         "eigenvalues_whh": [[float(z.real), float(z.imag)] for z in np.append(eig, [0.5, -0.5])],
-        f"spectral_error_deg_seq{seq_length}": None if rng.uniform() < 0.3 else float(rng.uniform(0, 5)),
+        f"spectral_error_deg_seq{seq_length}": None
+        if rng.uniform() < 0.3
+        else float(rng.uniform(0, 5)),
         f"frob_relative_seq{seq_length}": float(rng.uniform(0, 1)),
     }
 
@@ -77,4 +78,3 @@ def load_strict_json(path):
 @pytest.fixture
 def strict_json():
     return load_strict_json
-

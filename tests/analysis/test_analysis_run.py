@@ -36,24 +36,26 @@ def test_run_eigenvalue_three_models(make_summary, tmp_path, strict_json, monkey
 
 
 def test_missing_eigenvalues_are_skipped_with_warning(make_summary, tmp_path, strict_json):
-    broken = [{"model_name": "model-x", "accuracy": 0.5}, {"model_name": "model-y",
-              "accuracy": None, "eigenvalues_rnn_seq8": []}]
+    broken = [
+        {"model_name": "model-x", "accuracy": 0.5},
+        {"model_name": "model-y", "accuracy": None, "eigenvalues_rnn_seq8": []},
+    ]
     summary = make_summary(3, extra_entries=broken)
     with pytest.warns(MissingDataWarning, match="model-x.*model-y"):
-        run_eigenvalue(summary, tmp_path / "o", 8)
+        run_eigenvalue(summary, tmp_path / "o", 8, make_figures=False)
     assert strict_json(tmp_path / "o" / "eigenvalue_statistics.json")["n_models"] == 3
 
 
 def test_no_usable_model_raises(make_summary, tmp_path):
     summary = make_summary(2)
     with pytest.warns(MissingDataWarning), pytest.raises(ValueError, match="no model"):
-        run_eigenvalue(summary, tmp_path / "o", seq_length=16)
+        run_eigenvalue(summary, tmp_path / "o", seq_length=16, make_figures=False)
     assert not (tmp_path / "o").exists()
 
 
 def test_eigenvalue_key_full_whh(make_summary, tmp_path, strict_json):
     summary = make_summary(3, n_eig=6)
-    run_eigenvalue(summary, tmp_path / "o", 8, eigenvalue_key="eigenvalues_whh")
+    run_eigenvalue(summary, tmp_path / "o", 8, eigenvalue_key="eigenvalues_whh", make_figures=False)
     data = strict_json(tmp_path / "o" / "eigenvalue_statistics.json")
     assert data["eigenvalue_key"] == "eigenvalues_whh"
     assert data["models"][0]["n_eigenvalues"] == 8
@@ -63,11 +65,13 @@ def test_eigenvalue_key_full_whh(make_summary, tmp_path, strict_json):
 def test_run_embedding_three_models(make_summary, tmp_path, strict_json, method):
     summary = make_summary(3)
     out = tmp_path / "emb"
-    written = run_embedding(summary, out, 8, method=method, color_by="spectral_error")
-    expected = {f"{method}_embedding.npy", f"{method}_embedding.png", "distance_matrix.npy",
-                "distance_statistics.json"}
-    if method == "pca":
-        expected.add("pca_variance.png")
+    figs = method == "pca"
+    written = run_embedding(
+        summary, out, 8, method=method, color_by="spectral_error", make_figures=figs
+    )
+    expected = {f"{method}_embedding.npy", "distance_matrix.npy", "distance_statistics.json"}
+    if figs:
+        expected |= {"pca_variance.png", "pca_embedding.png"}
     assert set(_names(written)) == expected
     coords = np.load(out / f"{method}_embedding.npy")
     assert coords.shape == (3, 2) and np.all(np.isfinite(coords))
@@ -94,10 +98,25 @@ def test_run_embedding_300_models(make_summary, tmp_path, strict_json):
     out = tmp_path / "emb"
     t0 = time.perf_counter()
     run_embedding(summary, out, 8, method="pca", annotate_outliers=True)
-    run_embedding(summary, out, 8, method="tsne", signature_type="statistics",
-                  distance_metric="cityblock", color_by="frob_error")
-    run_embedding(summary, out, 8, method="mds", distance_metric="wasserstein_2d",
-                  color_by="none")
+    run_embedding(
+        summary,
+        out,
+        8,
+        method="tsne",
+        signature_type="statistics",
+        distance_metric="cityblock",
+        color_by="frob_error",
+        make_figures=False,
+    )
+    run_embedding(
+        summary,
+        out,
+        8,
+        method="mds",
+        distance_metric="wasserstein_2d",
+        color_by="none",
+        make_figures=False,
+    )
     assert time.perf_counter() - t0 < 60
     for method in ("pca", "tsne", "mds"):
         assert np.load(out / f"{method}_embedding.npy").shape == (300, 2)
@@ -110,16 +129,23 @@ def test_run_embedding_300_models(make_summary, tmp_path, strict_json):
 def test_run_persistence_three_models(make_summary, tmp_path, strict_json, metric):
     summary = make_summary(3)
     out = tmp_path / "pers"
-    written = run_persistence(summary, out, 8, metric=metric, embedding_method="mds")
-    assert set(_names(written)) == {
+    figs = metric == "bottleneck"
+    written = run_persistence(
+        summary, out, 8, metric=metric, embedding_method="mds", make_figures=figs
+    )
+    expected = {
         f"persistence_{metric}_distances.npy",
         "persistence_mds_embedding.npy",
-        "persistence_mds_embedding.png",
-        "example_persistence_diagrams.png",
-        "topological_features.png",
-        "betti_curves.png",
         "persistence_statistics.json",
     }
+    if figs:
+        expected |= {
+            "persistence_mds_embedding.png",
+            "example_persistence_diagrams.png",
+            "topological_features.png",
+            "betti_curves.png",
+        }
+    assert set(_names(written)) == expected
     d = np.load(out / f"persistence_{metric}_distances.npy")
     assert d.shape == (3, 3) and np.array_equal(d, d.T) and np.all(np.diag(d) == 0)
     data = strict_json(out / "persistence_statistics.json")
@@ -133,8 +159,16 @@ def test_run_persistence_300_models_with_subset(make_summary, tmp_path, strict_j
     summary = make_summary(300, n_eig=32, seed=6)
     out = tmp_path / "pers"
     t0 = time.perf_counter()
-    run_persistence(summary, out, 8, metric="bottleneck", embedding_method="pca",
-                    normalize=True, max_models=120)
+    run_persistence(
+        summary,
+        out,
+        8,
+        metric="bottleneck",
+        embedding_method="pca",
+        normalize=True,
+        max_models=120,
+        make_figures=False,
+    )
     elapsed = time.perf_counter() - t0
     assert elapsed < 60
     data = strict_json(out / "persistence_statistics.json")
@@ -170,6 +204,6 @@ def test_written_json_has_no_nan_even_with_null_metrics(make_summary, tmp_path):
     for m in raw["metrics"]:
         m["accuracy"] = None
     summary.write_text(json.dumps(raw))
-    run_persistence(summary, tmp_path / "p", 8)
+    run_persistence(summary, tmp_path / "p", 8, make_figures=False)
     text = (tmp_path / "p" / "persistence_statistics.json").read_text()
     assert "NaN" not in text and '"accuracy": null' in text

@@ -69,6 +69,7 @@ def _add_common(p: argparse.ArgumentParser, *, single: bool = True) -> None:
         "eigenvalues_whh for the full W_hh spectrum; '<key>_seq{L}' is tried when '<key>' is "
         "absent)",
     )
+    p.add_argument("--no_figures", action="store_true", help="write only the data files")
 
 
 def _print_written(paths) -> int:
@@ -88,6 +89,7 @@ def _cmd_eigenvalue(args: argparse.Namespace) -> int:
             args.seq_length,
             eigenvalue_key=args.eigenvalue_key,
             n_examples=args.n_examples,
+            make_figures=not args.no_figures,
         )
     )
 
@@ -109,6 +111,7 @@ def _cmd_embedding(args: argparse.Namespace) -> int:
             eigenvalue_key=args.eigenvalue_key,
             standardize_features=not args.no_standardize,
             random_state=args.random_state,
+            make_figures=not args.no_figures,
         )
     )
 
@@ -130,6 +133,7 @@ def _cmd_persistence(args: argparse.Namespace) -> int:
             max_models=args.max_models,
             seed=args.seed,
             n_jobs=args.n_jobs,
+            make_figures=not args.no_figures,
         )
     )
 
@@ -147,6 +151,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             args.seq_length,
             eigenvalue_key=args.eigenvalue_key,
             error=args.error,
+            make_figures=not args.no_figures,
         )
     )
 

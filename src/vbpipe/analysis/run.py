@@ -2,6 +2,7 @@
 
 Each ``run_*`` function reads one (or several) ``evaluation_summary.json``, writes every output into
 ``out_dir`` (created if needed; never the current directory) and returns the list of paths written.
+``make_figures=False`` skips the PNG files (the data files are always written).
 Models without the needed eigenvalues are skipped with a warning; a ``ValueError`` is raised when
 none remain, or when the requested method cannot work with the number of models (checked before
 anything is written).
@@ -78,6 +79,7 @@ def run_eigenvalue(
     *,
     eigenvalue_key: str | None = None,
     n_examples: int = 5,
+    make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
     """The 21 statistics per model; ``eigenvalue_statistics.json`` and two figures."""
@@ -109,6 +111,8 @@ def run_eigenvalue(
             },
         )
     ]
+    if not make_figures:
+        return written
     fig = figures.plot_complex_plane_examples(eigs, names, max_models=n_examples)
     written.append(save_figure(fig, out / "complex_plane_examples.png", dpi=dpi))
     cols = [STATISTIC_NAMES.index(s) for s in SCATTER_MATRIX_STATS]
@@ -157,6 +161,7 @@ def run_embedding(
     eigenvalue_key: str | None = None,
     standardize_features: bool = True,
     random_state: int = 42,
+    make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
     """Embed the models' signatures in 2-D.
@@ -198,7 +203,7 @@ def run_embedding(
 
     out = _out(out_dir)
     written = [save_npy(out / f"{method}_embedding.npy", result["coords"])]
-    if method == "pca":
+    if method == "pca" and make_figures:
         fig = figures.plot_pca_variance(result["explained_variance_ratio"])
         written.append(save_figure(fig, out / "pca_variance.png", dpi=dpi))
     xlabel, ylabel = _axis_labels(method, result)
@@ -206,17 +211,18 @@ def run_embedding(
     what = f"{std_note}{signature_type} signatures"
     if method != "pca":
         what = f"{distance_metric} distances" + ("" if mode else f" of {what}")
-    fig = figures.plot_embedding(
-        result["coords"],
-        values,
-        value_key,
-        title=f"{_METHOD_NAMES[method]} embedding of {what} (L = {seq_length})",
-        xlabel=xlabel,
-        ylabel=ylabel,
-        names=names,
-        outliers=outliers if annotate_outliers else (),
-    )
-    written.append(save_figure(fig, out / f"{method}_embedding.png", dpi=dpi))
+    if make_figures:
+        fig = figures.plot_embedding(
+            result["coords"],
+            values,
+            value_key,
+            title=f"{_METHOD_NAMES[method]} embedding of {what} (L = {seq_length})",
+            xlabel=xlabel,
+            ylabel=ylabel,
+            names=names,
+            outliers=outliers if annotate_outliers else (),
+        )
+        written.append(save_figure(fig, out / f"{method}_embedding.png", dpi=dpi))
     written.append(save_npy(out / "distance_matrix.npy", dist))
     stats = distance_statistics(dist)
     stats.update(
@@ -251,6 +257,7 @@ def run_persistence(
     seed: int = 42,
     n_jobs: int = 1,
     backend: str = "fast",
+    make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
     """Vietoris-Rips persistence of every model's eigenvalue cloud, distances and embedding.
@@ -295,27 +302,32 @@ def run_persistence(
     written.append(
         save_npy(out / f"persistence_{embedding_method}_embedding.npy", result["coords"])
     )
-    xlabel, ylabel = _axis_labels(embedding_method, result)
-    sub_note = f", random subset of {idx.size}/{len(records)}" if idx.size < len(records) else ""
-    fig = figures.plot_embedding(
-        result["coords"],
-        accuracy[idx],
-        "accuracy",
-        title=f"{_METHOD_NAMES[embedding_method]} embedding of {metric} distances between "
-        f"persistence diagrams "
-        f"(L = {seq_length}{sub_note})",
-        xlabel=xlabel,
-        ylabel=ylabel,
-        names=[names[i] for i in idx],
-    )
-    written.append(save_figure(fig, out / f"persistence_{embedding_method}_embedding.png", dpi=dpi))
-    fig = figures.plot_persistence_diagrams(diagrams, names)
-    written.append(save_figure(fig, out / "example_persistence_diagrams.png", dpi=dpi))
-    fig = figures.plot_topological_features(stats, accuracy, max_dimension)
-    written.append(save_figure(fig, out / "topological_features.png", dpi=dpi))
-    curves = {dim: betti_curves(diagrams, dim) for dim in range(max_dimension + 1)}
-    fig = figures.plot_betti_curves(curves)
-    written.append(save_figure(fig, out / "betti_curves.png", dpi=dpi))
+    if make_figures:
+        xlabel, ylabel = _axis_labels(embedding_method, result)
+        sub_note = (
+            f", random subset of {idx.size}/{len(records)}" if idx.size < len(records) else ""
+        )
+        fig = figures.plot_embedding(
+            result["coords"],
+            accuracy[idx],
+            "accuracy",
+            title=f"{_METHOD_NAMES[embedding_method]} embedding of {metric} distances between "
+            f"persistence diagrams "
+            f"(L = {seq_length}{sub_note})",
+            xlabel=xlabel,
+            ylabel=ylabel,
+            names=[names[i] for i in idx],
+        )
+        written.append(
+            save_figure(fig, out / f"persistence_{embedding_method}_embedding.png", dpi=dpi)
+        )
+        fig = figures.plot_persistence_diagrams(diagrams, names)
+        written.append(save_figure(fig, out / "example_persistence_diagrams.png", dpi=dpi))
+        fig = figures.plot_topological_features(stats, accuracy, max_dimension)
+        written.append(save_figure(fig, out / "topological_features.png", dpi=dpi))
+        curves = {dim: betti_curves(diagrams, dim) for dim in range(max_dimension + 1)}
+        fig = figures.plot_betti_curves(curves)
+        written.append(save_figure(fig, out / "betti_curves.png", dpi=dpi))
     keys = statistics_keys(max_dimension)
     payload = {
         "n_models": len(records),
@@ -346,6 +358,7 @@ def run_compare(
     *,
     eigenvalue_key: str | None = None,
     error: str = "std",
+    make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
     """Compare several experiments (one summary file per set, one label per file).
@@ -377,6 +390,8 @@ def run_compare(
         entry["seq_length"] = seq_length
     out = _out(out_dir)
     written = [write_json(out / "comparison_statistics.json", comparison)]
+    if not make_figures:
+        return written
     fig = figures.plot_comparison_complex_plane({k: v[0] for k, v in sets.items()})
     written.append(save_figure(fig, out / "comparison_complex_plane.png", dpi=dpi))
     fig = figures.plot_comparison_spectra(sets)

@@ -433,7 +433,9 @@ def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int])
     if shown:
         axes[1, 1].boxplot([e for _, e in shown])
         axes[1, 1].set_xticks(range(1, len(shown) + 1), [str(L) for L, _ in shown])
-        axes[1, 1].set_yscale("symlog", linthresh=0.1)
+        values = np.concatenate([e for _, e in shown])
+        if values.min() > 0 and values.max() / values.min() > 100:
+            axes[1, 1].set_yscale("log")
     else:
         _no_data(axes[1, 1])
     axes[1, 1].set(

@@ -1,0 +1,24 @@
+# vbpipe: train, evaluate and analyse RNNs on linear variable-binding tasks (Episodic Memory Theory).
+# Glue only: the rules live in workflow/rules/, the science in the vbpipe package (src/vbpipe).
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/analysis.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
