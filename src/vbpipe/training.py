@@ -560,7 +560,7 @@ def _fit(module: EnsembleModule, device: torch.device, steps: int, progress: boo
     trainer = _make_trainer(device, steps, progress, saver)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"(pytorch_)?lightning.*")
-        warnings.filterwarnings("ignore", message=".*(does not have many workers|srun).*")
+        warnings.filterwarnings("ignore", message=".*(does not have many workers|srun|LeafSpec).*")
         loader = torch.utils.data.DataLoader(_StepIndices(steps), batch_size=None)
         trainer.fit(module, loader)
 

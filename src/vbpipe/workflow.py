@@ -112,11 +112,12 @@ def comparison_plan(config: dict, experiments: dict[str, Experiment]) -> dict[st
         if missing:
             raise ConfigError(f"{where}: unknown experiment(s) {missing}")
         if all(n in experiments for n in names):
+            seq_length = analysis_options(experiments[names[0]])["seq_length"]
             if by is not None:
                 values = {repr(getattr(v.config, by, None)) for v in experiments[names[0]].variants}
                 if by not in Variant.__annotations__ and len(values) < 2:
                     raise ConfigError(f"{where}.by: {by!r} does not vary across the variants of {names[0]}")
-            plan[name] = {"experiments": list(names), "by": by}
+            plan[name] = {"experiments": list(names), "by": by, "seq_length": seq_length}
     return plan
 
 
@@ -201,7 +202,7 @@ def run_compare_job(summaries: list[str], spec: dict, statistics_path: str) -> N
         paths, labels = split_summary_by(summaries[0], spec["by"], out_dir / "parts")
         if len(paths) < 2:
             raise ConfigError(f"comparison by {spec['by']!r}: the summary has only the group(s) {labels}")
-    run_compare(paths, labels, out_dir)
+    run_compare(paths, labels, out_dir, seq_length=spec["seq_length"])
 
 
 def run_global_figures_job(summary_path: str, global_dir: str, magnitude_threshold: float) -> None:

@@ -1,7 +1,8 @@
 """The exact EMT variable-binding circuit, evaluated end to end from a saved checkpoint.
 
-``W_hh = Ψ Φ Ψᵀ`` with orthonormal Ψ, ``W_ih`` writing ε·u into the newest slot and ``W_r`` reading it back
-with 1/ε (ε = 1e-3 keeps tanh linear to ~1e-7). Checkpoints store float32, so "~0" means below 1e-6 (spectral error) or 1e-5 (Φ).
+``W_hh = Ψ Φ Ψᵀ`` with orthonormal Ψ, ``W_ih`` writing ε·u into the newest slot and ``W_r`` reading
+it back with 1/ε (ε = 1e-3 keeps tanh linear to ~1e-7). Checkpoints store float32, so "~0" means
+below 1e-6 (spectral error) or 1e-5 (Φ).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def _evaluate(root, task_id, d, length, hidden, **options):
 
 
 def test_copy_circuit_d8_l8_is_exact(experiment):
-    metrics, arrays = _evaluate(experiment, (255, 0, 0), 8, 8, 80)  # default protocol: 10 x 64 @ 200
+    metrics, arrays = _evaluate(
+        experiment, (255, 0, 0), 8, 8, 80
+    )  # default protocol: 10 x 64 @ 200
     assert metrics["n_test_sequences"] == 640 and metrics["test_horizon"] == 200
     assert metrics["accuracy"] == 1.0
     assert np.all(np.asarray(metrics["accuracy_per_step"]) == 1.0)
@@ -48,7 +51,11 @@ def test_copy_circuit_d8_l8_is_exact(experiment):
 
 
 def test_signed_permutation_of_oldest_slot_is_exact(experiment):
-    task_id = (7, 4, 5)  # d = L = 3: y_t[0] = -y_{t-3}[1], y_t[1] = y_{t-3}[2], y_t[2] = -y_{t-3}[0]
+    task_id = (
+        7,
+        4,
+        5,
+    )  # d = L = 3: y_t[0] = -y_{t-3}[1], y_t[1] = y_{t-3}[2], y_t[2] = -y_{t-3}[0]
     operator = Task(task_id, 3, 3).operator(3)
     assert operator[1, 0] == -1 and operator[2, 1] == 1 and operator[0, 2] == -1
     metrics, arrays = _evaluate(experiment, task_id, 3, 3, 12, **FAST)

@@ -29,9 +29,7 @@ def numeric_kept(phi, threshold=0.8):
     count = lambda m: int(np.sum(np.abs(np.linalg.eigvals(m)) > threshold))  # noqa: E731
     reference = count(phi)
     return [
-        c
-        for c in range(phi.shape[0])
-        if count(np.delete(np.delete(phi, c, 0), c, 1)) < reference
+        c for c in range(phi.shape[0]) if count(np.delete(np.delete(phi, c, 0), c, 1)) < reference
     ]
 
 

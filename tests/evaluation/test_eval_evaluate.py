@@ -108,7 +108,9 @@ def test_variable_length_model_is_evaluated_at_each_length(experiment):
     assert metrics["seq_lengths"] == [3, 4] and metrics["seq_length"] == [3, 4]
     assert metrics["accuracy_seq3"] == 1.0  # the circuit is built for L = 3
     assert metrics["accuracy_seq4"] < 0.9
-    assert metrics["accuracy"] == pytest.approx((metrics["accuracy_seq3"] + metrics["accuracy_seq4"]) / 2)
+    assert metrics["accuracy"] == pytest.approx(
+        (metrics["accuracy_seq3"] + metrics["accuracy_seq4"]) / 2
+    )
     assert metrics["n_unit_circle_theory_seq4"] == 12 and metrics["n_unit_circle_theory_seq3"] == 9
     assert list(metrics) == metric_keys([3, 4])
 
@@ -146,3 +148,15 @@ def test_per_step_accuracy_sees_failure_beyond_the_horizon(experiment):
     assert per_step[-10:].mean() < 0.9
     assert metrics["n_unit_circle_rnn_seq3"] == 9
     assert 1e-3 < metrics["spectral_error_seq3"] < 0.05
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_evaluation_matches_cpu(experiment):
+    weights, _, _ = exact_circuit((7, 4, 5), 3, 3, 12)
+    model_dir = write_model(experiment, weights, (7, 4, 5), 3, 3, seed=1)
+    cpu, _ = evaluate_model(model_dir, **FAST)
+    gpu, _ = evaluate_model(model_dir, device="gpu", **FAST)
+    assert gpu["device"] == "cuda"
+    assert gpu["accuracy"] == cpu["accuracy"] == 1.0
+    assert gpu["emt_phi_error_seq3"] == pytest.approx(cpu["emt_phi_error_seq3"], abs=1e-6)

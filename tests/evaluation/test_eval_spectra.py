@@ -64,7 +64,7 @@ def test_angular_distance_wraps_around_pi():
 
 
 def test_matching_is_optimal_not_greedy():
-    # Greedy in A's order pairs a0 (0.0) with b1 (0.1) and leaves a1 (0.2) with b0 (-0.2): mean 0.25.
+    # Greedy in A's order pairs a0 (0.0) with b1 (0.1), leaving a1 (0.2) with b0 (-0.2): mean 0.25.
     # The optimal assignment pairs a0-b0 and a1-b1: mean (0.2 + 0.1) / 2 = 0.15.
     a = np.exp(1j * np.array([0.0, 0.2]))
     b = np.exp(1j * np.array([-0.2, 0.1]))

@@ -17,11 +17,11 @@ rule aggregate:
         "results/{experiment}/logs/aggregate.log",
     benchmark:
         "results/{experiment}/benchmarks/aggregate.tsv"
+    conda:
+        ENV
     params:
         evaluation_config=experiment_evaluation_config,
         code=FINGERPRINT["aggregate"],
-    conda:
-        ENV
     script:
         "../scripts/aggregate.py"
 
@@ -56,11 +56,11 @@ rule global_figures:
         ),
     log:
         "results/{experiment}/logs/global_figures.log",
+    conda:
+        ENV
     params:
         options=evaluation_options,
         code=FINGERPRINT["global_figures"],
-    conda:
-        ENV
     script:
         "../scripts/global_figures.py"
 
@@ -86,9 +86,9 @@ rule paper_figures:
         ),
     log:
         "results/{experiment}/logs/paper_figures-{task}.log",
-    params:
-        code=FINGERPRINT["global_figures"],
     conda:
         ENV
+    params:
+        code=FINGERPRINT["global_figures"],
     script:
         "../scripts/paper_figures.py"

@@ -23,11 +23,11 @@ rule analyze_eigenvalue:
         "results/{experiment}/logs/analyze_eigenvalue.log",
     benchmark:
         "results/{experiment}/benchmarks/analyze_eigenvalue.tsv"
+    conda:
+        ENV
     params:
         options=analysis_options,
         code=FINGERPRINT["analysis"],
-    conda:
-        ENV
     script:
         "../scripts/analyze_eigenvalue.py"
 
@@ -49,11 +49,11 @@ rule analyze_embedding:
         "results/{experiment}/logs/analyze_embedding-{method}.log",
     benchmark:
         "results/{experiment}/benchmarks/analyze_embedding-{method}.tsv"
+    conda:
+        ENV
     params:
         options=analysis_options,
         code=FINGERPRINT["analysis"],
-    conda:
-        ENV
     script:
         "../scripts/analyze_embedding.py"
 
@@ -79,11 +79,11 @@ rule analyze_persistence:
         "results/{experiment}/logs/analyze_persistence.log",
     benchmark:
         "results/{experiment}/benchmarks/analyze_persistence.tsv"
+    conda:
+        ENV
     params:
         options=analysis_options,
         code=FINGERPRINT["analysis"],
-    conda:
-        ENV
     script:
         "../scripts/analyze_persistence.py"
 
@@ -107,10 +107,10 @@ rule compare:
         ),
     log:
         "results/comparison/logs/{comparison}.log",
+    conda:
+        ENV
     params:
         spec=comparison_spec,
         code=FINGERPRINT["analysis"],
-    conda:
-        ENV
     script:
         "../scripts/compare.py"

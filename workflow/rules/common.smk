@@ -3,13 +3,19 @@
 from vbpipe.sweep import selected_experiments
 from vbpipe.workflow import code_fingerprint, comparison_plan, variant_config_json
 
-
 EXPERIMENTS = selected_experiments(config)
 COMPARISONS = comparison_plan(config, EXPERIMENTS)
 ENV = "../../envs/vbpipe.yaml"
 FINGERPRINT = {
     stage: code_fingerprint(stage)
-    for stage in ("train", "evaluate", "model_figures", "aggregate", "global_figures", "analysis")
+    for stage in (
+        "train",
+        "evaluate",
+        "model_figures",
+        "aggregate",
+        "global_figures",
+        "analysis",
+    )
 }
 
 
@@ -64,13 +70,15 @@ def evaluation_options(wildcards):
 
 def experiment_metrics(wildcards):
     return model_paths(
-        wildcards.experiment, "results/{experiment}/{variant}/model-{seed}/results/metrics.json"
+        wildcards.experiment,
+        "results/{experiment}/{variant}/model-{seed}/results/metrics.json",
     )
 
 
 def experiment_arrays(wildcards):
     return model_paths(
-        wildcards.experiment, "results/{experiment}/{variant}/model-{seed}/results/arrays.npz"
+        wildcards.experiment,
+        "results/{experiment}/{variant}/model-{seed}/results/arrays.npz",
     )
 
 
@@ -83,7 +91,10 @@ def task_labels(experiment):
     from vbpipe.tasks import task_label
 
     return sorted(
-        {task_label(v.config.task_id, v.config.input_dim) for v in EXPERIMENTS[experiment].variants}
+        {
+            task_label(v.config.task_id, v.config.input_dim)
+            for v in EXPERIMENTS[experiment].variants
+        }
     )
 
 
@@ -142,16 +153,21 @@ def all_targets():
         targets += paper_figures_of(name)
         if experiment.evaluation.get("figures"):
             for figure in MODEL_FIGURES:
-                targets += model_paths(
-                    name, "results/{experiment}/{variant}/model-{seed}/results/" + figure
-                )
+                pattern = f"results/{{experiment}}/{{variant}}/model-{{seed}}/results/{figure}"
+                targets += model_paths(name, pattern)
         opts = options(experiment)
         if opts["eigenvalue"]:
-            targets.append(f"results/{name}/analysis/eigenvalue/eigenvalue_statistics.json")
+            targets.append(
+                f"results/{name}/analysis/eigenvalue/eigenvalue_statistics.json"
+            )
         for method in opts["embedding"]:
-            targets.append(f"results/{name}/analysis/embedding/{method}/{method}_embedding.png")
+            targets.append(
+                f"results/{name}/analysis/embedding/{method}/{method}_embedding.png"
+            )
         if opts["persistence"]:
-            targets.append(f"results/{name}/analysis/persistence/persistence_statistics.json")
+            targets.append(
+                f"results/{name}/analysis/persistence/persistence_statistics.json"
+            )
     for name in COMPARISONS:
         targets.append(f"results/comparison/{name}/comparison_statistics.json")
     return targets

@@ -11,11 +11,11 @@ rule evaluate_model:
         "results/{experiment}/{variant}/logs/evaluate-{seed}.log",
     benchmark:
         "results/{experiment}/{variant}/benchmarks/evaluate-{seed}.tsv"
+    conda:
+        ENV
     params:
         options=evaluation_options,
         code=FINGERPRINT["evaluate"],
-    conda:
-        ENV
     script:
         "../scripts/evaluate_model.py"
 
@@ -48,9 +48,9 @@ rule model_figures:
         ),
     log:
         "results/{experiment}/{variant}/logs/figures-{seed}.log",
-    params:
-        code=FINGERPRINT["model_figures"],
     conda:
         ENV
+    params:
+        code=FINGERPRINT["model_figures"],
     script:
         "../scripts/model_figures.py"

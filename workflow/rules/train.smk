@@ -7,11 +7,11 @@ rule variant_config:
         "results/{experiment}/{variant}/config.json",
     log:
         "results/{experiment}/{variant}/logs/config.log",
-    params:
-        content=variant_config,
     localrule: True
     conda:
         ENV
+    params:
+        content=variant_config,
     script:
         "../scripts/write_json.py"
 
@@ -23,14 +23,14 @@ rule train:
         "results/{experiment}/{variant}/logs/train-{block}.log",
     benchmark:
         "results/{experiment}/{variant}/benchmarks/train-{block}.tsv"
+    conda:
+        ENV
+    threads: 1
     params:
         spec=train_spec,
         execution=train_execution,
         models_dir="results/{experiment}/{variant}",
         code=FINGERPRINT["train"],
-    threads: 1
-    conda:
-        ENV
     script:
         "../scripts/train.py"
 

@@ -16,7 +16,7 @@ Each function returns a dict with ``coords`` (``(n, 2)`` float array) and method
 ``mds``
     Metric MDS (SMACOF, scikit-learn) of a distance matrix (euclidean distances of the features
     when no matrix is given), started from the classical (Torgerson) MDS solution, so a single
-    deterministic run suffices; ``random_state`` 42.
+    deterministic run suffices; ``random_state`` 42, tolerance :data:`MDS_EPS`.
 ``isomap``
     scikit-learn Isomap with ``min(5, n_models - 1)`` neighbours (precomputed distances allowed).
 
@@ -30,6 +30,7 @@ import inspect
 
 import numpy as np
 from scipy.linalg import eigh
+from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import pdist, squareform
 
 __all__ = [
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 EMBEDDING_METHODS = ("pca", "tsne", "mds", "isomap")
+#: SMACOF convergence tolerance. Started from classical MDS, 1e-4 stops after ~15 iterations for
+#: 2400 models with a stress within ~1% of the fully converged (1e-6, ~150 iterations) value.
+MDS_EPS = 1e-4
 TSNE_MIN_MODELS = 5
 
 
@@ -81,17 +85,25 @@ def tsne_perplexity(n_models: int) -> float:
 
 
 def classical_mds(distance_matrix: np.ndarray, n_components: int = 2) -> np.ndarray:
-    """Classical (Torgerson) MDS: top eigenvectors of the double-centred squared distances."""
+    """Classical (Torgerson) MDS: top eigenvectors of the double-centred squared distances.
+
+    Uses a dense eigensolver for small matrices and Lanczos (``eigsh``, deterministic start
+    vector) above 300 models. Each axis' sign is fixed so that its largest entry is positive.
+    """
     d = _check_square(distance_matrix)
     n = d.shape[0]
     k = min(n_components, n)
     b = -0.5 * d**2
     b -= b.mean(axis=0, keepdims=True)
     b -= b.mean(axis=1, keepdims=True)
-    vals, vecs = eigh(b, subset_by_index=[n - k, n - 1])
+    if n > 300 and k < n - 1:
+        vals, vecs = eigsh(b, k=k, which="LA", v0=np.linspace(1.0, 2.0, n))
+    else:
+        vals, vecs = eigh(b, subset_by_index=[n - k, n - 1])
     order = np.argsort(vals)[::-1]
     vals, vecs = np.clip(vals[order], 0.0, None), vecs[:, order]
-    coords = vecs * np.sqrt(vals)
+    signs = np.sign(vecs[np.argmax(np.abs(vecs), axis=0), np.arange(k)])
+    coords = vecs * np.where(signs == 0, 1.0, signs) * np.sqrt(vals)
     if k < n_components:
         coords = np.hstack([coords, np.zeros((n, n_components - k))])
     return coords
@@ -137,7 +149,13 @@ def _make_mds(random_state: int):
     from sklearn.manifold import MDS
 
     params = inspect.signature(MDS).parameters
-    kwargs = {"n_components": 2, "n_init": 1, "random_state": random_state, "max_iter": 300}
+    kwargs = {
+        "n_components": 2,
+        "n_init": 1,
+        "random_state": random_state,
+        "max_iter": 300,
+        "eps": MDS_EPS,
+    }
     if "metric_mds" in params:  # scikit-learn >= 1.8
         kwargs.update(metric="precomputed", metric_mds=True, init="random")
     else:

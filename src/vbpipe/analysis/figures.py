@@ -112,9 +112,11 @@ def plot_statistics_scatter_matrix(
     for r in range(k):
         for c in range(k):
             ax = axes[r, c]
-            if r == c:
+            if r == c:  # histogram; its count axis is not labelled (rows show the statistic)
                 col = x[:, c][np.isfinite(x[:, c])]
                 ax.hist(col, bins=min(30, max(5, col.size // 5 or 5)), color="C0", alpha=0.8)
+                ax.set_yticks([])
+                ax.set_title("histogram", fontsize=7, pad=2)
             else:
                 ax.scatter(x[:, c], x[:, r], s=6, alpha=alpha, color="C0", rasterized=True)
             if r == k - 1:
@@ -122,9 +124,7 @@ def plot_statistics_scatter_matrix(
             else:
                 ax.tick_params(labelbottom=False)
             if c == 0:
-                ax.set_ylabel(
-                    "count" if r == 0 else _STAT_LABELS.get(names[r], names[r]), fontsize=8
-                )
+                ax.set_ylabel(_STAT_LABELS.get(names[r], names[r]), fontsize=8)
             ax.tick_params(labelsize=7)
     fig.suptitle(f"{title} (n = {x.shape[0]})")
     return fig

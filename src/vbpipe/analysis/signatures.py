@@ -20,6 +20,7 @@ counts and magnitudes are comparable.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -145,8 +146,10 @@ def standardize(features: np.ndarray, *, tol: float = 1e-12) -> np.ndarray:
         raise ValueError(f"features must be 2-D (models x features); got shape {x.shape}")
     if x.shape[0] == 0:
         return x.copy()
-    mean = np.nanmean(x, axis=0) if np.isnan(x).any() else x.mean(axis=0)
-    std = np.nanstd(x, axis=0) if np.isnan(x).any() else x.std(axis=0)
+    with warnings.catch_warnings():  # all-NaN columns: "mean of empty slice"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=0)
+        std = np.nanstd(x, axis=0)
     mean = np.nan_to_num(mean)
     scale = np.where(np.isfinite(std) & (std > tol * np.maximum(1.0, np.abs(mean))), std, np.inf)
     z = (x - mean) / scale

@@ -1,5 +1,4 @@
-"""Evaluate one trained model from its checkpoint: accuracy, spectra, PCA-subspace metrics, EMT
-basis.
+"""Evaluate one trained model from its checkpoint: accuracy, spectra, EMT variable memories.
 
 :func:`evaluate_model` returns ``(metrics, arrays)``: ``metrics`` is the JSON-ready content of
 ``metrics.json`` (every key of :func:`metric_keys` always present, ``None`` where not applicable)

@@ -459,7 +459,7 @@ def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int])
     )
     lo, hi = axes[1, 2].get_xlim()
     axes[1, 2].plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
-    if lengths:
+    if axes[1, 2].collections:
         axes[1, 2].legend(fontsize=8)
     fig.suptitle(f"Statistics over {len(records)} models")
     return fig

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -155,16 +156,20 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
-    """Save a matplotlib figure atomically (format from the suffix), then close it."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure atomically (format from the suffix).
 
+    Figures of :mod:`vbpipe.evaluation.figures` use constrained layout, so no
+    ``bbox_inches="tight"`` (a second full draw). A figure made through pyplot is closed afterwards.
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".") or "png"
     try:
         with _atomic_file(path, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(handle, format=fmt, dpi=dpi)
     finally:
-        plt.close(fig)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and getattr(fig, "canvas", None) is not None:
+            pyplot.close(fig)
     return path
 
 

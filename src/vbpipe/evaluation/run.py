@@ -218,9 +218,8 @@ def run_aggregate(
     files = [io.write_json(summary_path, summary)]
     if global_dir is not None:
         if magnitude_threshold is None:
-            magnitude_threshold = float(
-                (evaluation_config or {}).get("evaluation", {}).get("magnitude_threshold", 0.0)
-            )
+            settings = (evaluation_config or {}).get("evaluation") or {}
+            magnitude_threshold = float(settings.get("magnitude_threshold") or 0.0)
         files += _global_figures(records, Path(global_dir), magnitude_threshold)
     if tables_dir is not None:
         tables_dir = Path(tables_dir)

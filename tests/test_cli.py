@@ -1,0 +1,75 @@
+"""The vbpipe command: train round trip, refusals, and the task explainer."""
+
+import json
+
+import pytest
+
+from vbpipe.checkpoint import load_model
+from vbpipe.cli import build_parser, main
+
+ARGS = ["train", "--experiment_name", "exp", "--task_id", "repeat_copy", "--input_dim", "3", "--seq_length",
+        "2", "--hidden_dim", "8", "--num_models", "2", "--seed", "5", "--epochs", "1", "--steps_per_epoch", "30",
+        "--learning_rate", "0.01", "--curriculum_horizons", "5", "10", "--accelerator", "cpu", "--no_progress"]
+
+
+def test_train_round_trip_writes_original_config_and_checkpoints(tmp_path, capsys):
+    assert main([*ARGS, "--output_dir", str(tmp_path)]) == 0
+    config = json.loads((tmp_path / "exp" / "config.json").read_text())
+    assert set(config) == {"metadata", "task", "model", "training", "execution"}
+    assert config["training"]["seeds"] == [5, 1005]  # the original rule: seed + 1000 * i
+    assert config["task"]["task_id"] == ["7", "0", "0"] and config["model"]["hidden_dim"] == 8
+    for seed in (5, 1005):
+        model = load_model(tmp_path / "exp" / f"model-{seed}" / "checkpoint" / "model.pt")
+        assert model.hparams["seed"] == seed and model.outcome["steps"] == 30
+    assert "trained 2" in capsys.readouterr().err
+
+
+def test_rerun_skips_finished_seeds_and_adds_new_ones(tmp_path, capsys):
+    main([*ARGS, "--output_dir", str(tmp_path)])
+    capsys.readouterr()
+    assert main([*ARGS, "--output_dir", str(tmp_path), "--num_models", "3"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("skipped") == 2 and "seed 2005: finished" in err
+    config = json.loads((tmp_path / "exp" / "config.json").read_text())
+    assert config["training"]["seeds"] == [5, 1005, 2005]
+
+
+def test_a_different_config_in_the_same_directory_is_refused(tmp_path, capsys):
+    main([*ARGS, "--output_dir", str(tmp_path)])
+    capsys.readouterr()
+    code = main([*ARGS, "--output_dir", str(tmp_path), "--learning_rate", "0.5"])
+    assert code == 2 and "different configuration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["--task_id", "254", "0", "0"], "one-bits"),
+    (["--hidden_dim", "0"], "hidden_dim"),
+    (["--curriculum_threshold", "1.5"], "curriculum_threshold"),
+    (["--seq_length", "3", "2"], "seq_length"),
+    (["--task_id", "1", "2"], "task_id"),
+])
+def test_bad_arguments_fail_before_training(tmp_path, capsys, bad, message):
+    assert main([*ARGS, "--output_dir", str(tmp_path), *bad]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "exp").exists()
+
+
+def test_variable_length_training_through_the_cli(tmp_path):
+    args = [a if a != "2" else "2" for a in ARGS]
+    index = args.index("--seq_length")
+    args[index + 1:index + 2] = ["2", "3"]
+    assert main([*args, "--output_dir", str(tmp_path), "--num_models", "1"]) == 0
+    model = load_model(tmp_path / "exp" / "model-5" / "checkpoint" / "model.pt")
+    assert model.hparams["seq_length"] == [2, 3]
+
+
+def test_task_explainer(capsys):
+    assert main(["task", "T3"]) == 0
+    out = capsys.readouterr().out
+    assert "y_t[0] = -y_(t-4)[4]" in out and "36 eigenvalues" in out
+
+
+def test_every_stage_has_a_subcommand():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"train", "evaluate", "analyze", "task"} <= set(commands)
