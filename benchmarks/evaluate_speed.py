@@ -4,7 +4,9 @@ Builds a throw-away checkpoint in a temporary directory (random weights of the r
 evaluation cost does not depend on the values), then times :func:`vbpipe.evaluation.evaluate_model`
 with the defaults (10 batches x 64 sequences at test horizon 200, spectra, PCA-subspace metrics, EMT
 basis) and, separately, writing ``metrics.json`` + ``arrays.npz`` through ``run_evaluate_model``.
-Target: under 2 s per model on a 2-core CPU.
+Target: under 2 s per model on a 2-core CPU. On a shared machine the wall time swings with the load;
+the process CPU time is printed too. With 2 threads on a loaded 2-core machine OpenMP threads
+contend badly: ``--threads 1`` is then faster.
 
     PYTHONPATH=src python3 benchmarks/evaluate_speed.py [--repeats 5] [--hidden 128] [--threads N]
 """
@@ -70,11 +72,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = make_checkpoint(Path(tmp), args.hidden, args.input_dim, args.seq_length)
         evaluate_model(model_dir)  # warm-up (imports, lazy initialisation)
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             evaluate_model(model_dir)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         start = time.perf_counter()
         run_evaluate_model(model_dir, Path(tmp) / "results")
         with_io = time.perf_counter() - start
@@ -85,6 +88,10 @@ def main() -> None:
     print(
         f"  per model: median {statistics.median(times):.3f} s, min {min(times):.3f} s, "
         f"max {max(times):.3f} s over {args.repeats} runs"
+    )
+    print(
+        f"  process CPU time per model: median {statistics.median(cpu):.3f} s "
+        "(wall time on an idle machine is about CPU time / threads used)"
     )
     print(f"  run_evaluate_model (with metrics.json + arrays.npz): {with_io:.3f} s")
 

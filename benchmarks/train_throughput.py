@@ -26,9 +26,10 @@ rate at concurrency c. The ensemble runs in the main process. Unless ``--no-ligh
 worker also times :func:`vbpipe.training.train_block` (the full path, with the Lightning
 ``Trainer``) against a bare ``train_step`` loop of the same steps for one model.
 
-CPU numbers are only as quiet as the machine: the load average before and after is printed with
-the table. ``--steps`` is the number of model-steps timed per measurement (an ensemble of K runs
-``max(--min-steps, ceil(steps / K))`` steps).
+A measurement times ``max(--min-steps, ceil(--steps / K))`` steps of K models, or stops after the
+step that passes ``--seconds``, so the run takes about the same time on a slow or a busy machine.
+Warm-up (``--warmup`` steps, at least one) stops at the same budget. CPU numbers are only as quiet
+as the machine: the load average before and after is printed with the table.
 
     python benchmarks/train_throughput.py                # defaults (CPU: minutes on 2 cores)
     python benchmarks/train_throughput.py --quick        # smoke test
@@ -81,14 +82,21 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_steps(module: EnsembleModule, steps: int, device: str) -> float:
-    """Seconds for ``steps`` calls of ``train_step``."""
+def run_steps(
+    module: EnsembleModule, steps: int, device: str, budget: float = math.inf, at_least: int = 1
+) -> tuple[int, float]:
+    """Call ``train_step`` ``steps`` times, or stop once ``budget`` seconds are spent (after at
+    least ``at_least`` steps); returns (steps done, seconds)."""
     sync(device)
     start = time.perf_counter()
-    for _ in range(steps):
+    done = 0
+    while done < steps:
         module.train_step()
+        done += 1
+        if done >= at_least and time.perf_counter() - start > budget:
+            break
     sync(device)
-    return time.perf_counter() - start
+    return done, time.perf_counter() - start
 
 
 # -- single-thread worker processes ----------------------------------------------------------------
@@ -110,24 +118,26 @@ def serve(rank: int, device: str, task, tasks, results) -> None:
         module = make_module(
             spec["hidden"], spec["horizon"], spec["members"], device, rank * spec["members"]
         )
-        run_steps(module, spec["warmup"], device)
+        run_steps(module, spec["warmup"], device, spec["seconds"])
         results.put(("ready", rank))
         tasks.get()  # "go": every concurrent worker is warm
-        seconds = run_steps(module, spec["steps"], device)
-        results.put(("done", rank, spec["steps"] * spec["members"], seconds))
+        steps, seconds = run_steps(
+            module, spec["steps"], device, spec["seconds"], spec["min_steps"]
+        )
+        results.put(("done", rank, steps * spec["members"], seconds))
     elif kind == "lightning":
         results.put(("lightning", rank, lightning_overhead(spec, device)))
 
 
 def lightning_overhead(spec: dict, device: str) -> dict:
     """One model, ``steps`` steps: ``train_block`` (Lightning) vs a bare ``train_step`` loop."""
-    steps, hidden, horizon = spec["steps"], spec["hidden"], spec["horizon"]
+    hidden, horizon = spec["hidden"], spec["horizon"]
 
-    def bare(count: int) -> float:
+    def bare(count: int, budget: float = math.inf) -> tuple[int, float]:
         start = time.perf_counter()
         module = make_module(hidden, horizon, 1, device)
-        run_steps(module, count, device)
-        return time.perf_counter() - start
+        done = run_steps(module, count, device, budget, spec["min_steps"])[0]
+        return done, time.perf_counter() - start
 
     def block(count: int) -> tuple[float, float]:
         config = make_config(hidden, horizon, epochs=1, steps_per_epoch=count, validation_batches=0)
@@ -147,8 +157,7 @@ def lightning_overhead(spec: dict, device: str) -> dict:
             return result.wall_seconds, time.perf_counter() - start
 
     first_call = block(spec["warmup"])[1]  # one-time Lightning cost of a job, then warm runs
-    bare(spec["warmup"])
-    bare_s = bare(steps)
+    steps, bare_s = bare(spec["steps"], spec["seconds"])  # the budget fixes the step count
     block_s, call_s = block(steps)
     return {
         "steps": steps,
@@ -204,8 +213,10 @@ class Workers:
 
 
 # -- the benchmark ---------------------------------------------------------------------------------
-def ensemble_steps(args, members: int) -> int:
-    return max(args.min_steps, math.ceil(args.steps / members))
+def timing(args, members: int) -> dict:
+    """Timed steps of one measurement: ``--steps`` model-steps or ``--seconds``, whichever first."""
+    steps = max(args.min_steps, math.ceil(args.steps / members))
+    return {"steps": steps, "seconds": args.seconds, "min_steps": args.min_steps}
 
 
 def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) -> dict:
@@ -214,7 +225,7 @@ def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) 
     levels = [1] if gpu else sorted({min(k, nproc) for k in args.ks})
     per_proc = {}  # concurrency -> list of per-process rates of single-model workers
     for level in levels:
-        per_proc[level] = workers.measure(level, {**base, "members": 1, "steps": args.steps})
+        per_proc[level] = workers.measure(level, {**base, "members": 1, **timing(args, 1)})
         log(
             f"  singles  c={level}: {sum(per_proc[level]):8.1f} model-steps/s "
             f"({', '.join(f'{r:.1f}' for r in per_proc[level])} per process)"
@@ -228,9 +239,12 @@ def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) 
         rows.append(row(hidden, horizon, k, "singles", how, singles, None))
 
         module = make_module(hidden, horizon, k, args.device)
-        run_steps(module, args.warmup, args.device)
-        steps = ensemble_steps(args, k)
-        ensemble = k * steps / run_steps(module, steps, args.device)
+        run_steps(module, args.warmup, args.device, args.seconds)
+        plan = timing(args, k)
+        steps, seconds = run_steps(
+            module, plan["steps"], args.device, plan["seconds"], plan["min_steps"]
+        )
+        ensemble = k * steps / seconds
         del module
         threads = "" if gpu else f", {torch.get_num_threads()} thr"
         rows.append(
@@ -248,11 +262,7 @@ def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) 
 
         if not gpu and args.split and k > nproc and k % nproc == 0:
             part = k // nproc
-            split = sum(
-                workers.measure(
-                    nproc, {**base, "members": part, "steps": ensemble_steps(args, part)}
-                )
-            )
+            split = sum(workers.measure(nproc, {**base, "members": part, **timing(args, part)}))
             rows.append(
                 row(
                     hidden,
@@ -273,7 +283,7 @@ def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) 
         "concurrent": {str(c): sum(r) for c, r in per_proc.items()},
     }
     if args.lightning:
-        result["lightning"] = workers.lightning({**base, "steps": args.steps})
+        result["lightning"] = workers.lightning({**base, **timing(args, 1)})
         lt = result["lightning"]
         log(
             f"  lightning: train_block {lt['block_s']:.2f}s vs bare {lt['bare_s']:.2f}s "
@@ -359,13 +369,22 @@ def parse_args(argv=None):
     parser.add_argument("--horizons", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument(
-        "--steps", type=int, default=256, help="model-steps timed per measurement (default 256)"
+        "--steps",
+        type=int,
+        default=512,
+        help="most model-steps timed per measurement (default 512)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=8.0,
+        help="time budget of one measurement: it stops after the step that passes it (default 8)",
     )
     parser.add_argument(
         "--min-steps",
         type=int,
         default=3,
-        help="fewest timed ensemble steps, however large K (default 3)",
+        help="fewest timed steps of a measurement, whatever the budget (default 3)",
     )
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -384,12 +403,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke test: hidden 64, horizon 10, K 1 4, 16 model-steps",
+        help="smoke test: hidden 64, horizon 10, K 1 4, at most 1 s a measurement",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.hidden, args.horizons, args.ks, args.steps, args.min_steps = [64], [10], [1, 4], 16, 2
+        args.hidden, args.horizons, args.ks, args.seconds, args.min_steps = [64], [10], [1, 4], 1, 2
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.device == "cuda" and not torch.cuda.is_available():

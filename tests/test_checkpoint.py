@@ -11,9 +11,20 @@ from vbpipe.config import TrainConfig, model_hparams
 from vbpipe.model import init_weights
 
 CONFIG = TrainConfig(task_id="repeat_copy", input_dim=3, seq_length=2, hidden_dim=8)
-OUTCOME = {"steps": 10, "status": "finished", "curriculum_level": 4, "horizon": 100, "train_accuracy": 0.99,
-           "train_loss": 0.01, "converged": True, "diverged": False, "diverged_at_step": None,
-           "early_stopped": False, "curriculum_history": [[3, 1]], "wall_seconds": 1.5}
+OUTCOME = {
+    "steps": 10,
+    "status": "finished",
+    "curriculum_level": 4,
+    "horizon": 100,
+    "train_accuracy": 0.99,
+    "train_loss": 0.01,
+    "converged": True,
+    "diverged": False,
+    "diverged_at_step": None,
+    "early_stopped": False,
+    "curriculum_history": [[3, 1]],
+    "wall_seconds": 1.5,
+}
 
 
 def write(path: Path, **changes) -> Path:

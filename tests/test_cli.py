@@ -7,9 +7,35 @@ import pytest
 from vbpipe.checkpoint import load_model
 from vbpipe.cli import build_parser, main
 
-ARGS = ["train", "--experiment_name", "exp", "--task_id", "repeat_copy", "--input_dim", "3", "--seq_length",
-        "2", "--hidden_dim", "8", "--num_models", "2", "--seed", "5", "--epochs", "1", "--steps_per_epoch", "30",
-        "--learning_rate", "0.01", "--curriculum_horizons", "5", "10", "--accelerator", "cpu", "--no_progress"]
+ARGS = [
+    "train",
+    "--experiment_name",
+    "exp",
+    "--task_id",
+    "repeat_copy",
+    "--input_dim",
+    "3",
+    "--seq_length",
+    "2",
+    "--hidden_dim",
+    "8",
+    "--num_models",
+    "2",
+    "--seed",
+    "5",
+    "--epochs",
+    "1",
+    "--steps_per_epoch",
+    "30",
+    "--learning_rate",
+    "0.01",
+    "--curriculum_horizons",
+    "5",
+    "10",
+    "--accelerator",
+    "cpu",
+    "--no_progress",
+]
 
 
 def test_train_round_trip_writes_original_config_and_checkpoints(tmp_path, capsys):
@@ -41,13 +67,16 @@ def test_a_different_config_in_the_same_directory_is_refused(tmp_path, capsys):
     assert code == 2 and "different configuration" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad, message", [
-    (["--task_id", "254", "0", "0"], "one-bits"),
-    (["--hidden_dim", "0"], "hidden_dim"),
-    (["--curriculum_threshold", "1.5"], "curriculum_threshold"),
-    (["--seq_length", "3", "2"], "seq_length"),
-    (["--task_id", "1", "2"], "task_id"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["--task_id", "254", "0", "0"], "one-bits"),
+        (["--hidden_dim", "0"], "hidden_dim"),
+        (["--curriculum_threshold", "1.5"], "curriculum_threshold"),
+        (["--seq_length", "3", "2"], "seq_length"),
+        (["--task_id", "1", "2"], "task_id"),
+    ],
+)
 def test_bad_arguments_fail_before_training(tmp_path, capsys, bad, message):
     assert main([*ARGS, "--output_dir", str(tmp_path), *bad]) == 2
     assert message in capsys.readouterr().err
@@ -57,7 +86,7 @@ def test_bad_arguments_fail_before_training(tmp_path, capsys, bad, message):
 def test_variable_length_training_through_the_cli(tmp_path):
     args = [a if a != "2" else "2" for a in ARGS]
     index = args.index("--seq_length")
-    args[index + 1:index + 2] = ["2", "3"]
+    args[index + 1 : index + 2] = ["2", "3"]
     assert main([*args, "--output_dir", str(tmp_path), "--num_models", "1"]) == 0
     model = load_model(tmp_path / "exp" / "model-5" / "checkpoint" / "model.pt")
     assert model.hparams["seq_length"] == [2, 3]

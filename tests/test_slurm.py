@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_workflow import copy_project, scheduled
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,25 +33,66 @@ def test_tiny_workflow_runs_through_slurm_and_reruns_nothing(tmp_path):
     if reason:
         pytest.skip(reason)
     project = copy_project(tmp_path)
-    profile = subprocess.run(["bash", str(ROOT / "tools" / "slurm_site_override.sh"), "debug", "vbpipe",
-                              str(ROOT / "profiles" / "slurm"), str(tmp_path / "profile")],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    profile = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "tools" / "slurm_site_override.sh"),
+            "debug",
+            "vbpipe",
+            str(ROOT / "profiles" / "slurm"),
+            str(tmp_path / "profile"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # Only tiny_b (CPU rules and a training rule with the GPU request), to keep the Slurm round trips few.
     (project / "config" / "slurm.yaml").write_text("run: [tiny_b]\ncomparisons: {}\n")
-    command = ["timeout", "-k", "10", "900", sys.executable, "-m", "snakemake", "--profile", profile,
-               "--configfile", "config/tiny.yaml", "config/slurm.yaml", "--jobs", "8"]
+    command = [
+        "timeout",
+        "-k",
+        "10",
+        "900",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--profile",
+        profile,
+        "--configfile",
+        "config/tiny.yaml",
+        "config/slurm.yaml",
+        "--jobs",
+        "8",
+    ]
     started = time.time()
-    run = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=960,
-                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    run = subprocess.run(
+        command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=960,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-6000:]
     log = run.stdout + run.stderr
     assert "sbatch" in log or "SLURM" in log.upper()
     assert (project / "results" / "tiny_b" / "evaluation_summary.json").exists()
 
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started - 5))
-    accounting = subprocess.run(["sacct", "-X", "--parsable2", "--noheader", "--starttime", since,
-                                 "--format=JobID,JobName,State,AllocTRES,Comment"],
-                                capture_output=True, text=True, timeout=60).stdout
+    accounting = subprocess.run(
+        [
+            "sacct",
+            "-X",
+            "--parsable2",
+            "--noheader",
+            "--starttime",
+            since,
+            "--format=JobID,JobName,State,AllocTRES,Comment",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     rows = [line.split("|") for line in accounting.splitlines() if line]
     trains = [r for r in rows if "rule_train" in r[4]]
     assert len(trains) == 2, accounting  # two blocks of one seed, each its own Slurm job
@@ -60,7 +100,8 @@ def test_tiny_workflow_runs_through_slurm_and_reruns_nothing(tmp_path):
     assert all("gres/gpu=1" in r[3] for r in trains), accounting  # the GPU request was really sent
     assert any("rule_evaluate_model" in r[4] for r in rows), accounting
 
-    again = subprocess.run([*command, "-n"], cwd=project, capture_output=True, text=True,
-                           timeout=300)
+    again = subprocess.run(
+        [*command, "-n"], cwd=project, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0
     assert scheduled(again) == {}, again.stdout[-2000:]

@@ -32,7 +32,9 @@ def copy_project(dest: Path, with_source: bool = False) -> Path:
 
 def snakemake(workdir: Path, *args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
     command = [*SNAKEMAKE, "--cores", "2", "--configfile", "config/tiny.yaml", *args]
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout)
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
+    )
     return result
 
 
@@ -51,15 +53,25 @@ def scheduled(result: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 def test_lint_is_clean():
-    result = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr, result.stdout
 
 
 def test_snakefmt_check_is_clean():
-    files = ["Snakefile", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "workflow" / "rules").glob("*.smk"))]
-    result = subprocess.run([shutil.which("snakefmt") or "snakefmt", "--check", *files], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    files = [
+        "Snakefile",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "workflow" / "rules").glob("*.smk")),
+    ]
+    result = subprocess.run(
+        [shutil.which("snakefmt") or "snakefmt", "--check", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -67,11 +79,19 @@ def test_paper_scale_dag_builds_fast(tmp_path):
     project = copy_project(tmp_path)
     config = yaml.safe_load((project / "config" / "config.yaml").read_text())
     config["run"] = ["paper"]
-    config["experiments"]["paper"]["seeds"] = {"first": 1, "count": 25}  # 96 variants x 25 = 2400 models
+    config["experiments"]["paper"]["seeds"] = {
+        "first": 1,
+        "count": 25,
+    }  # 96 variants x 25 = 2400 models
     (project / "config" / "paper2400.yaml").write_text(yaml.safe_dump(config))
     started = time.perf_counter()
-    result = subprocess.run([*SNAKEMAKE, "-n", "--quiet", "all", "--configfile", "config/paper2400.yaml"],
-                            cwd=project, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [*SNAKEMAKE, "-n", "--quiet", "all", "--configfile", "config/paper2400.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr[-3000:]
     counts = scheduled(result)
@@ -94,18 +114,28 @@ def test_tiny_run_produces_every_declared_output(finished_run):
     result = snakemake(project, "-n", "--summary", env=env)
     lines = [line.split("\t") for line in result.stdout.splitlines()[1:] if "\t" in line]
     assert lines, result.stdout + result.stderr
-    missing = [row[0] for row in lines if len(row) > 2 and row[2].strip() == "missing" and "/blocks/" not in row[0]]
+    missing = [
+        row[0]
+        for row in lines
+        if len(row) > 2 and row[2].strip() == "missing" and "/blocks/" not in row[0]
+    ]
     assert not missing
-    for path in ["results/tiny_a/evaluation_summary.json", "results/tiny_a/tables/table1.tex",
-                 "results/tiny_a/T1-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt" if False else
-                 "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt",
-                 "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/training.log",
-                 "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-1/results/test_sample.png",
-                 "results/tiny_a/copy-L2-h12-l2_0-thr0.96/config.json",
-                 "results/tiny_a/analysis/persistence/persistence_statistics.json",
-                 "results/comparison/tiny_ab/comparison_spectra.png"]:
+    for path in [
+        "results/tiny_a/evaluation_summary.json",
+        "results/tiny_a/tables/table1.tex",
+        "results/tiny_a/T1-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt"
+        if False
+        else "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt",
+        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/training.log",
+        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-1/results/test_sample.png",
+        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/config.json",
+        "results/tiny_a/analysis/persistence/persistence_statistics.json",
+        "results/comparison/tiny_ab/comparison_spectra.png",
+    ]:
         assert (project / path).stat().st_size > 0, path
-    assert not list((project / "results").rglob("blocks/*/model-*.pt"))  # temp blocks are cleaned up
+    assert not list(
+        (project / "results").rglob("blocks/*/model-*.pt")
+    )  # temp blocks are cleaned up
     assert not list((project / "results").rglob("resume.pt"))
 
 
@@ -128,8 +158,13 @@ def test_adding_a_sequence_length_runs_only_the_new_models(finished_run, tmp_pat
     clone = tmp_path / "clone"
     shutil.copytree(project, clone, symlinks=True)
     env = {**env, "PYTHONPATH": str(clone / "src")}
-    _edit_config(clone, lambda c: (c["experiments"]["tiny_a"]["training"].pop("seq_length"),
-                                   c["experiments"]["tiny_a"].__setitem__("sweep", {"seq_length": [2, 3]})))
+    _edit_config(
+        clone,
+        lambda c: (
+            c["experiments"]["tiny_a"]["training"].pop("seq_length"),
+            c["experiments"]["tiny_a"].__setitem__("sweep", {"seq_length": [2, 3]}),
+        ),
+    )
     counts = scheduled(snakemake(clone, "-n", env=env))
     assert counts["train"] == 1 and counts["checkpoint"] == 2 and counts["evaluate_model"] == 2
     assert counts["aggregate"] == 1  # tiny_a's summary; tiny_b untouched
@@ -141,7 +176,10 @@ def test_figure_only_change_retrains_nothing(finished_run, tmp_path):
     clone = tmp_path / "clone"
     shutil.copytree(project, clone, symlinks=True)
     env = {**env, "PYTHONPATH": str(clone / "src")}
-    _edit_config(clone, lambda c: c["experiments"]["tiny_a"]["evaluation"].__setitem__("magnitude_threshold", 0.5))
+    _edit_config(
+        clone,
+        lambda c: c["experiments"]["tiny_a"]["evaluation"].__setitem__("magnitude_threshold", 0.5),
+    )
     counts = scheduled(snakemake(clone, "-n", env=env))
     assert counts.get("global_figures") == 1
     assert not {"train", "checkpoint", "evaluate_model"} & set(counts), counts
@@ -152,7 +190,9 @@ def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_pa
     clone = tmp_path / "clone"
     shutil.copytree(project, clone, symlinks=True)
     env = {**env, "PYTHONPATH": str(clone / "src")}
-    _edit_config(clone, lambda c: c["experiments"]["tiny_b"]["training"].__setitem__("learning_rate", 0.02))
+    _edit_config(
+        clone, lambda c: c["experiments"]["tiny_b"]["training"].__setitem__("learning_rate", 0.02)
+    )
     result = snakemake(clone, "-n", env=env)
     counts = scheduled(result)
     assert counts["train"] == 2  # tiny_b: two blocks of one seed
@@ -180,7 +220,9 @@ def test_editing_training_code_retrains(finished_run, tmp_path):
 
 def test_bad_config_is_refused_before_any_job(tmp_path):
     project = copy_project(tmp_path)
-    _edit_config(project, lambda c: c["experiments"]["tiny_a"]["training"].__setitem__("hidden_dim", -3))
+    _edit_config(
+        project, lambda c: c["experiments"]["tiny_a"]["training"].__setitem__("hidden_dim", -3)
+    )
     result = snakemake(project)
     assert result.returncode != 0
     assert "hidden_dim" in result.stdout + result.stderr

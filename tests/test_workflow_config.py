@@ -43,7 +43,9 @@ def test_paper_config_has_the_full_grid_in_readable_variants():
     experiments = check(load("config/config.yaml"))
     paper = experiments["paper"]
     assert len(paper.variants) == 4 * 3 * 4 * 2
-    assert sum(len(v.seeds) for v in paper.variants) == 1920  # 4 tasks; the original planned a 5th slot
+    assert (
+        sum(len(v.seeds) for v in paper.variants) == 1920
+    )  # 4 tasks; the original planned a 5th slot
     names = {v.name for v in paper.variants}
     assert "T1-L8-h128-l2_0-thr0.9" in names and "T3-L8-h32-l2_10-thr0.98" in names
     t3 = paper.variant("T3-L8-h64-l2_0.001-thr0.98")
@@ -56,8 +58,10 @@ def test_paper_config_has_the_full_grid_in_readable_variants():
 def test_quick_config_selects_only_the_quick_experiment():
     experiments = check(merged("config/config.yaml", "config/quick.yaml"))
     assert list(experiments) == ["quick"]
-    assert [v.name for v in experiments["quick"].variants] == ["copy-L3-h32-l2_0-thr0.96",
-                                                               "copy-L3-h24-l2_0-thr0.96"]
+    assert [v.name for v in experiments["quick"].variants] == [
+        "copy-L3-h32-l2_0-thr0.96",
+        "copy-L3-h24-l2_0-thr0.96",
+    ]
 
 
 def test_adding_a_sweep_value_keeps_existing_variant_names():
@@ -90,6 +94,7 @@ def _with(path, value):
         for key in path[:-1]:
             node = node.setdefault(key, {})
         node[path[-1]] = value
+
     return edit
 
 
@@ -99,6 +104,7 @@ def _drop(path):
         for key in path[:-1]:
             node = node[key]
         del node[path[-1]]
+
     return edit
 
 
@@ -111,8 +117,14 @@ BAD = {
     "hidden_dim string": (_with(TRAIN + ["hidden_dim"], "big"), "hidden_dim"),
     "negative learning rate": (_with(TRAIN + ["learning_rate"], -0.1), "learning_rate"),
     "threshold above one": (_with(TRAIN + ["curriculum_threshold"], 1.2), "curriculum_threshold"),
-    "threshold below chance": (_with(TRAIN + ["curriculum_threshold"], 0.3), "curriculum_threshold"),
-    "decreasing horizons": (_with(TRAIN + ["curriculum_horizons"], [20, 10]), "curriculum_horizons"),
+    "threshold below chance": (
+        _with(TRAIN + ["curriculum_threshold"], 0.3),
+        "curriculum_threshold",
+    ),
+    "decreasing horizons": (
+        _with(TRAIN + ["curriculum_horizons"], [20, 10]),
+        "curriculum_horizons",
+    ),
     "seq_length zero": (_with(TRAIN + ["seq_length"], 0), "seq_length"),
     "seq_length reversed range": (_with(TRAIN + ["seq_length"], [5, 3]), "seq_length"),
     "seq_length three values": (_with(TRAIN + ["seq_length"], [1, 2, 3]), "seq_length"),
@@ -121,8 +133,12 @@ BAD = {
     "task id digit out of range": (_with(TRAIN + ["task_id"], [7, 6, 0]), "task_id"),
     "task id sign bit too high": (_with(TRAIN + ["task_id"], [7, 0, 8]), "task_id"),
     "task position outside shortest window": (
-        lambda c: (_with(TRAIN + ["seq_length"], [1, 2])(c), _with(TRAIN + ["task_id"], [56, 0, 0])(c)),
-        "task_id"),
+        lambda c: (
+            _with(TRAIN + ["seq_length"], [1, 2])(c),
+            _with(TRAIN + ["task_id"], [56, 0, 0])(c),
+        ),
+        "task_id",
+    ),
     "negative l2": (_with(TRAIN + ["l2_penalty"], -1), "l2_penalty"),
     "bad accelerator": (_with(EXP + ["execution", "accelerator"], "tpu"), "accelerator"),
     "models_per_job zero": (_with(EXP + ["execution", "models_per_job"], 0), "models_per_job"),
@@ -135,10 +151,14 @@ BAD = {
     "run names unknown experiment": (_with(["run"], ["tiny_c"]), "tiny_c"),
     "unknown embedding method": (_with(EXP + ["analysis"], {"embedding": ["umap"]}), "embedding"),
     "bad test horizon": (_with(EXP + ["evaluation", "test_horizon"], 0), "test_horizon"),
-    "comparison of unknown experiment": (_with(["comparisons", "tiny_ab", "experiments"], ["tiny_a", "nope"]),
-                                         "nope"),
+    "comparison of unknown experiment": (
+        _with(["comparisons", "tiny_ab", "experiments"], ["tiny_a", "nope"]),
+        "nope",
+    ),
     "hidden too small when the analysis needs it": (
-        _with(EXP + ["analysis"], {"require_memory_capacity": True, "embedding": ["pca"]}), "hidden_dim"),
+        _with(EXP + ["analysis"], {"require_memory_capacity": True, "embedding": ["pca"]}),
+        "hidden_dim",
+    ),
     "no experiments": (_drop(["experiments"]), "experiments"),
 }
 

@@ -75,7 +75,9 @@ def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "state_dict": {k: v.detach().to("cpu", torch.float32).clone() for k, v in state_dict.items()},
+        "state_dict": {
+            k: v.detach().to("cpu", torch.float32).clone() for k, v in state_dict.items()
+        },
         "hparams": dict(hparams),
         "outcome": dict(outcome),
         "versions": library_versions(),
@@ -106,7 +108,9 @@ class LoadedModel:
 def validate_payload(payload, path) -> None:
     """Raise :class:`CheckpointError` unless ``payload`` is a consistent vbpipe checkpoint."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a vbpipe model checkpoint (no format={FORMAT!r} marker)")
+        raise CheckpointError(
+            f"{path}: not a vbpipe model checkpoint (no format={FORMAT!r} marker)"
+        )
     missing = [k for k in REQUIRED_KEYS if k not in payload]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {missing}")
@@ -129,7 +133,9 @@ def validate_payload(payload, path) -> None:
         expected.update({"b_h": (n,), "b_r": (d,)})
     for name, shape in expected.items():
         if name not in weights:
-            raise CheckpointError(f"{path}: hparams say bias={hparams['bias']} but state_dict lacks {name}")
+            raise CheckpointError(
+                f"{path}: hparams say bias={hparams['bias']} but state_dict lacks {name}"
+            )
         if tuple(weights[name].shape) != shape:
             raise CheckpointError(
                 f"{path}: {name} has shape {tuple(weights[name].shape)}, expected {shape} from hparams"
@@ -144,7 +150,9 @@ def load_model(path) -> LoadedModel:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for truncated or foreign pickles
-        raise CheckpointError(f"{path}: cannot be read as a checkpoint (truncated or corrupt?): {error}") from error
+        raise CheckpointError(
+            f"{path}: cannot be read as a checkpoint (truncated or corrupt?): {error}"
+        ) from error
     validate_payload(payload, path)
     weights = {k: v.detach().to(torch.float64).numpy() for k, v in payload["state_dict"].items()}
     return LoadedModel(path, weights, payload["hparams"], payload["outcome"], payload["versions"])

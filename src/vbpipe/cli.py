@@ -14,7 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from .config import ORIGINAL_HORIZONS, ConfigError, TrainConfig, experiment_config_json, original_seeds
+from .config import (
+    ORIGINAL_HORIZONS,
+    ConfigError,
+    TrainConfig,
+    experiment_config_json,
+    original_seeds,
+)
 from .tasks import TaskIdError, parse_task_id
 
 
@@ -23,7 +29,9 @@ def _task_id_arg(values: list[str], input_dim: int = 8) -> tuple[int, int, int]:
         return parse_task_id(values[0], input_dim)
     if len(values) == 3:
         return parse_task_id(values)
-    raise TaskIdError(f"--task_id takes a name (repeat_copy, T1-T4) or three integers, got {values}")
+    raise TaskIdError(
+        f"--task_id takes a name (repeat_copy, T1-T4) or three integers, got {values}"
+    )
 
 
 def add_train_parser(subparsers) -> None:
@@ -37,13 +45,26 @@ def add_train_parser(subparsers) -> None:
     g = p.add_argument_group("experiment and output")
     g.add_argument("--experiment_name", required=True, help="experiment directory name")
     g.add_argument("--output_dir", default="results", help="parent of the experiment directory")
-    g.add_argument("--variant", default=None, help="optional sub-directory (a sweep point) under the experiment")
+    g.add_argument(
+        "--variant",
+        default=None,
+        help="optional sub-directory (a sweep point) under the experiment",
+    )
     g = p.add_argument_group("task")
-    g.add_argument("--task_id", nargs="+", default=["repeat_copy"],
-                   help="repeat_copy, T1..T4, or three integers t1 t2 t3")
+    g.add_argument(
+        "--task_id",
+        nargs="+",
+        default=["repeat_copy"],
+        help="repeat_copy, T1..T4, or three integers t1 t2 t3",
+    )
     g.add_argument("--input_dim", type=int, default=8, help="d: bits per vector")
-    g.add_argument("--seq_length", type=int, nargs="+", required=True,
-                   help="L, or two values MIN MAX for a variable length drawn per batch")
+    g.add_argument(
+        "--seq_length",
+        type=int,
+        nargs="+",
+        required=True,
+        help="L, or two values MIN MAX for a variable length drawn per batch",
+    )
     g.add_argument("--use_eos", action="store_true", help="add an end-of-sequence input channel")
     g = p.add_argument_group("model")
     g.add_argument("--hidden_dim", type=int, default=128)
@@ -52,8 +73,13 @@ def add_train_parser(subparsers) -> None:
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
     g.add_argument("--num_models", type=int, default=50)
-    g.add_argument("--seeds", type=int, nargs="+", default=None,
-                   help="explicit seeds (overrides --seed/--num_models)")
+    g.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="explicit seeds (overrides --seed/--num_models)",
+    )
     g.add_argument("--learning_rate", type=float, default=1e-3)
     g.add_argument("--batch_size", type=int, default=64)
     g.add_argument("--gradient_clip", type=float, default=1.0)
@@ -63,18 +89,31 @@ def add_train_parser(subparsers) -> None:
     g.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=True)
     g.add_argument("--curriculum_threshold", type=float, default=0.96)
     g.add_argument("--curriculum_horizons", type=int, nargs="+", default=list(ORIGINAL_HORIZONS))
-    g.add_argument("--curriculum_window", type=int, default=1,
-                   help="advance when the mean accuracy of the last N batches exceeds the threshold")
-    g.add_argument("--fixed_horizon", type=int, default=36, help="training horizon with --no_curriculum")
-    g.add_argument("--early_stop", action="store_true",
-                   help="stop a seed once it holds the last level at --early_stop_accuracy")
+    g.add_argument(
+        "--curriculum_window",
+        type=int,
+        default=1,
+        help="advance when the mean accuracy of the last N batches exceeds the threshold",
+    )
+    g.add_argument(
+        "--fixed_horizon", type=int, default=36, help="training horizon with --no_curriculum"
+    )
+    g.add_argument(
+        "--early_stop",
+        action="store_true",
+        help="stop a seed once it holds the last level at --early_stop_accuracy",
+    )
     g.add_argument("--early_stop_accuracy", type=float, default=1.0)
     g.add_argument("--early_stop_patience", type=int, default=500)
     g.add_argument("--validation_batches", type=int, default=4)
     g = p.add_argument_group("execution")
     g.add_argument("--accelerator", default="auto", choices=["auto", "cpu", "gpu"])
-    g.add_argument("--models_per_job", type=int, default=None,
-                   help="seeds trained together as one batched ensemble (default: all on a GPU, 1 on CPU)")
+    g.add_argument(
+        "--models_per_job",
+        type=int,
+        default=None,
+        help="seeds trained together as one batched ensemble (default: all on a GPU, 1 on CPU)",
+    )
     g.add_argument("--num_workers", type=int, default=1, help="parallel processes, one block each")
     g.add_argument("--threads", type=int, default=None, help="torch threads per process on CPU")
     g.add_argument("--save_every", type=int, default=1000, help="steps between resume states")
@@ -115,7 +154,9 @@ def config_from_args(args) -> TrainConfig:
 
 def _comparable(config_json: dict) -> dict:
     """The parts of a config.json that must agree for two runs to share a directory."""
-    training = {k: v for k, v in config_json["training"].items() if k not in ("seed", "seeds", "num_models")}
+    training = {
+        k: v for k, v in config_json["training"].items() if k not in ("seed", "seeds", "num_models")
+    }
     return {"task": config_json["task"], "model": config_json["model"], "training": training}
 
 
@@ -130,7 +171,9 @@ def write_experiment_config(path: Path, new: dict, overwrite: bool) -> None:
             )
         seeds = sorted(set(old["training"].get("seeds", [])) | set(new["training"]["seeds"]))
         new["training"]["seeds"], new["training"]["num_models"] = seeds, len(seeds)
-        new["metadata"]["created_at"] = old["metadata"].get("created_at", new["metadata"]["created_at"])
+        new["metadata"]["created_at"] = old["metadata"].get(
+            "created_at", new["metadata"]["created_at"]
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(new, indent=2) + "\n")
@@ -158,21 +201,34 @@ def run_train(args) -> int:
     if args.variant:
         out = out / args.variant
     if config.hidden_dim < config.memory_dim:
-        print(f"note: hidden_dim {config.hidden_dim} < L*d = {config.memory_dim}: the model cannot hold "
-              "the task's memory exactly; evaluation will flag it", file=sys.stderr)
-    meta = experiment_config_json(args.experiment_name, config, seeds, device.type, "vbpipe train", block,
-                                  args.variant)
+        print(
+            f"note: hidden_dim {config.hidden_dim} < L*d = {config.memory_dim}: the model cannot hold "
+            "the task's memory exactly; evaluation will flag it",
+            file=sys.stderr,
+        )
+    meta = experiment_config_json(
+        args.experiment_name, config, seeds, device.type, "vbpipe train", block, args.variant
+    )
     write_experiment_config(out / "config.json", meta, args.overwrite)
     blocks = [seeds[i : i + block] for i in range(0, len(seeds), block)]
     jobs = [
-        dict(config=config, seeds=b, output_dir=out, accelerator=args.accelerator,
-             threads=args.threads or (1 if args.num_workers > 1 else None),
-             existing="overwrite" if args.overwrite else "skip",
-             progress=not args.no_progress and args.num_workers == 1, save_every_steps=args.save_every)
+        dict(
+            config=config,
+            seeds=b,
+            output_dir=out,
+            accelerator=args.accelerator,
+            threads=args.threads or (1 if args.num_workers > 1 else None),
+            existing="overwrite" if args.overwrite else "skip",
+            progress=not args.no_progress and args.num_workers == 1,
+            save_every_steps=args.save_every,
+        )
         for b in blocks
     ]
-    print(f"training {len(seeds)} model(s) in {len(blocks)} block(s) of <= {block} on {device.type} "
-          f"-> {out}", file=sys.stderr)
+    print(
+        f"training {len(seeds)} model(s) in {len(blocks)} block(s) of <= {block} on {device.type} "
+        f"-> {out}",
+        file=sys.stderr,
+    )
     results = []
     if args.num_workers == 1:
         for i, job in enumerate(jobs, 1):
@@ -187,7 +243,9 @@ def run_train(args) -> int:
     if outcomes:
         converged = sum(o["converged"] for o in outcomes)
         diverged = sum(o["diverged"] for o in outcomes)
-        print(f"trained {len(outcomes)}: {converged} converged, {diverged} diverged", file=sys.stderr)
+        print(
+            f"trained {len(outcomes)}: {converged} converged, {diverged} diverged", file=sys.stderr
+        )
     return 0
 
 
@@ -196,9 +254,11 @@ def _report_block(index: int, total: int, result) -> None:
         print(f"[{index}/{total}] seed {seed}: skipped, {why}", file=sys.stderr)
     for seed, outcome in result.outcomes.items():
         acc = outcome["train_accuracy"]
-        print(f"[{index}/{total}] seed {seed}: {outcome['status']}, level {outcome['curriculum_level'] + 1}, "
-              f"train_acc {acc if acc is None else round(acc, 4)}, converged {outcome['converged']}",
-              file=sys.stderr)
+        print(
+            f"[{index}/{total}] seed {seed}: {outcome['status']}, level {outcome['curriculum_level'] + 1}, "
+            f"train_acc {acc if acc is None else round(acc, 4)}, converged {outcome['converged']}",
+            file=sys.stderr,
+        )
 
 
 def add_task_parser(subparsers) -> None:
@@ -218,7 +278,7 @@ def run_task(args) -> int:
     choice, signs = decode_task_id(task_id, args.input_dim, args.seq_length)
     d, length = args.input_dim, args.seq_length
     print(f"task_id = ({task_id[0]}, {task_id[1]}, {task_id[2]}), d = {d}, L = {length}")
-    for j, (k, s) in enumerate(zip(choice, signs)):
+    for j, (k, s) in enumerate(zip(choice, signs, strict=False)):
         lag = length - k // d
         print(f"  y_t[{j}] = {'+' if s > 0 else '-'}y_(t-{lag})[{k % d}]")
     phi = theory_phi(selection_operator(task_id, d, length), d, length)
@@ -233,9 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_parser(sub)
     add_task_parser(sub)
-    for module, name in (("vbpipe.evaluation.cli", "add_evaluate_parser"),
-                         ("vbpipe.evaluation.cli", "add_aggregate_parser"),
-                         ("vbpipe.analysis.cli", "add_analyze_parser")):
+    for module, name in (
+        ("vbpipe.evaluation.cli", "add_evaluate_parser"),
+        ("vbpipe.evaluation.cli", "add_aggregate_parser"),
+        ("vbpipe.analysis.cli", "add_analyze_parser"),
+    ):
         try:
             adder = getattr(__import__(module, fromlist=[name]), name)
         except (ImportError, AttributeError):
@@ -258,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, TaskIdError, FileExistsError) as error:
         print(f"vbpipe {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # the interrupted-training exit code tells Slurm/Snakemake what happened
+    except (
+        Exception
+    ) as error:  # the interrupted-training exit code tells Slurm/Snakemake what happened
         from .training import TrainingInterrupted
 
         if isinstance(error, TrainingInterrupted):

@@ -71,11 +71,22 @@ class TrainConfig:
         def is_num(v):
             return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-        for key in ("input_dim", "hidden_dim", "batch_size", "epochs", "steps_per_epoch", "log_every"):
+        for key in (
+            "input_dim",
+            "hidden_dim",
+            "batch_size",
+            "epochs",
+            "steps_per_epoch",
+            "log_every",
+        ):
             need(is_int(getattr(self, key)) and getattr(self, key) >= 1, key, "an integer >= 1")
         for key in ("use_eos", "bias", "curriculum", "early_stop"):
             need(isinstance(getattr(self, key), bool), key, "true or false")
-        need(is_num(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]")
+        need(
+            is_num(self.learning_rate) and 0 < self.learning_rate <= 10,
+            "learning_rate",
+            "in (0, 10]",
+        )
         need(is_num(self.gradient_clip) and self.gradient_clip > 0, "gradient_clip", "> 0")
         need(is_num(self.l2_penalty) and self.l2_penalty >= 0, "l2_penalty", ">= 0")
         need(
@@ -90,16 +101,30 @@ class TrainConfig:
             "curriculum_horizons",
             "a non-empty strictly increasing list of integers >= 1",
         )
-        need(is_int(self.curriculum_window) and self.curriculum_window >= 1, "curriculum_window", ">= 1")
+        need(
+            is_int(self.curriculum_window) and self.curriculum_window >= 1,
+            "curriculum_window",
+            ">= 1",
+        )
         need(is_int(self.fixed_horizon) and self.fixed_horizon >= 1, "fixed_horizon", ">= 1")
         need(
             is_num(self.early_stop_accuracy) and 0 < self.early_stop_accuracy <= 1,
             "early_stop_accuracy",
             "in (0, 1]",
         )
-        need(is_int(self.early_stop_patience) and self.early_stop_patience >= 1, "early_stop_patience", ">= 1")
-        need(is_int(self.validation_batches) and self.validation_batches >= 0, "validation_batches", ">= 0")
-        need(self.model_type == "rnn", "model_type", "'rnn' (the only model the EMT analysis covers)")
+        need(
+            is_int(self.early_stop_patience) and self.early_stop_patience >= 1,
+            "early_stop_patience",
+            ">= 1",
+        )
+        need(
+            is_int(self.validation_batches) and self.validation_batches >= 0,
+            "validation_batches",
+            ">= 0",
+        )
+        need(
+            self.model_type == "rnn", "model_type", "'rnn' (the only model the EMT analysis covers)"
+        )
         try:
             seq_length_bounds(self.seq_length)
         except ValueError as error:
@@ -131,7 +156,9 @@ class TrainConfig:
         out = asdict(self)
         out.pop("extra")
         out["task_id"] = [str(t) for t in self.task_id]
-        out["seq_length"] = list(self.seq_length) if isinstance(self.seq_length, tuple) else self.seq_length
+        out["seq_length"] = (
+            list(self.seq_length) if isinstance(self.seq_length, tuple) else self.seq_length
+        )
         out["curriculum_horizons"] = list(self.curriculum_horizons)
         return out
 

@@ -21,11 +21,16 @@ def init_weights(seed: int, input_dim: int, hidden_dim: int, output_dim: int, bi
     """PyTorch's default RNN/Linear initialisation, U(-1/sqrt(N), 1/sqrt(N)), from the model's own stream."""
     generator = make_generator(seed, "init")
     bound = 1.0 / math.sqrt(hidden_dim)
-    shapes = {"W_ih": (hidden_dim, input_dim), "W_hh": (hidden_dim, hidden_dim), "W_r": (output_dim, hidden_dim)}
+    shapes = {
+        "W_ih": (hidden_dim, input_dim),
+        "W_hh": (hidden_dim, hidden_dim),
+        "W_r": (output_dim, hidden_dim),
+    }
     if bias:
         shapes.update({"b_h": (hidden_dim,), "b_r": (output_dim,)})
     return {
-        name: torch.empty(shape).uniform_(-bound, bound, generator=generator) for name, shape in shapes.items()
+        name: torch.empty(shape).uniform_(-bound, bound, generator=generator)
+        for name, shape in shapes.items()
     }
 
 
@@ -58,7 +63,9 @@ def rnn_forward(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden
     return (y_hat, hidden) if return_hidden else y_hat
 
 
-def rnn_forward_single(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden: bool = False):
+def rnn_forward_single(
+    x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden: bool = False
+):
     """One RNN: ``x`` ``(T, B, D)`` and unstacked weights; returns ``(T, B, d)`` (and ``(T, B, N)``)."""
     stacked = {name: w.unsqueeze(0) for name, w in weights.items()}
     out = rnn_forward(x.unsqueeze(1), stacked, return_hidden)

@@ -23,12 +23,30 @@ from .tasks import seq_length_bounds, task_label
 
 TRAINING_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "extra")
 NAMED_KEYS = ("task_id", "seq_length", "hidden_dim", "l2_penalty", "curriculum_threshold")
-SHORT = {"learning_rate": "lr", "input_dim": "d", "epochs": "ep", "steps_per_epoch": "spe", "batch_size": "b",
-         "gradient_clip": "clip", "curriculum_window": "win", "bias": "bias", "use_eos": "eos",
-         "curriculum": "cur", "fixed_horizon": "H", "curriculum_horizons": "hor"}
+SHORT = {
+    "learning_rate": "lr",
+    "input_dim": "d",
+    "epochs": "ep",
+    "steps_per_epoch": "spe",
+    "batch_size": "b",
+    "gradient_clip": "clip",
+    "curriculum_window": "win",
+    "bias": "bias",
+    "use_eos": "eos",
+    "curriculum": "cur",
+    "fixed_horizon": "H",
+    "curriculum_horizons": "hor",
+}
 EXECUTION_DEFAULTS = {"models_per_job": 1, "accelerator": "auto", "threads": 1}
-EVALUATION_DEFAULTS = {"test_horizon": 200, "n_batches": 10, "batch_size": 64, "unit_threshold": 0.9,
-                       "magnitude_threshold": 0.0, "figures": True, "seq_lengths": None}
+EVALUATION_DEFAULTS = {
+    "test_horizon": 200,
+    "n_batches": 10,
+    "batch_size": 64,
+    "unit_threshold": 0.9,
+    "magnitude_threshold": 0.0,
+    "figures": True,
+    "seq_lengths": None,
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +61,10 @@ class Variant:
     def blocks(self) -> list[tuple[str, tuple[int, ...]]]:
         """``(block name, seeds)`` for each block of consecutive seeds."""
         size = self.models_per_job
-        return [(block_name(chunk), chunk) for chunk in
-                (self.seeds[i : i + size] for i in range(0, len(self.seeds), size))]
+        return [
+            (block_name(chunk), chunk)
+            for chunk in (self.seeds[i : i + size] for i in range(0, len(self.seeds), size))
+        ]
 
     def block_of(self, seed: int) -> str:
         for name, seeds in self.blocks:
@@ -94,8 +114,13 @@ def variant_name(config: TrainConfig, swept: list[str]) -> str:
     """``{task}-L{L}-h{hidden}-l2_{l2}-thr{threshold}`` plus ``-{key}{value}`` for other swept keys."""
     low, high = seq_length_bounds(config.seq_length)
     length = f"{low}" if low == high else f"{low}-{high}"
-    parts = [task_label(config.task_id, config.input_dim), f"L{length}", f"h{config.hidden_dim}",
-             f"l2_{_fmt(float(config.l2_penalty))}", f"thr{_fmt(float(config.curriculum_threshold))}"]
+    parts = [
+        task_label(config.task_id, config.input_dim),
+        f"L{length}",
+        f"h{config.hidden_dim}",
+        f"l2_{_fmt(float(config.l2_penalty))}",
+        f"thr{_fmt(float(config.curriculum_threshold))}",
+    ]
     for key in swept:
         if key not in NAMED_KEYS:
             parts.append(f"{SHORT.get(key, key)}{_fmt(getattr(config, key))}")
@@ -106,17 +131,24 @@ def resolve_seeds(value, where: str) -> tuple[int, ...]:
     if isinstance(value, dict):
         unknown = set(value) - {"first", "count"}
         if unknown or not {"first", "count"} <= set(value):
-            raise ConfigError(f"{where}: give a list of seeds or {{first: N, count: M}}, got {value!r}")
+            raise ConfigError(
+                f"{where}: give a list of seeds or {{first: N, count: M}}, got {value!r}"
+            )
         first, count = value["first"], value["count"]
         if not (isinstance(first, int) and isinstance(count, int)) or first < 0 or count < 1:
             raise ConfigError(f"{where}: first must be >= 0 and count >= 1, got {value!r}")
         return tuple(range(first, first + count))
-    if isinstance(value, list) and value and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                                 for s in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)
+    ):
         if len(set(value)) != len(value):
             raise ConfigError(f"{where}: seeds must be distinct, got {value!r}")
         return tuple(value)
-    raise ConfigError(f"{where}: give a non-empty list of seeds >= 0 or {{first: N, count: M}}, got {value!r}")
+    raise ConfigError(
+        f"{where}: give a non-empty list of seeds >= 0 or {{first: N, count: M}}, got {value!r}"
+    )
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -132,7 +164,9 @@ def _merge(base: dict, override: dict) -> dict:
 def _training_config(values: dict, where: str) -> TrainConfig:
     unknown = sorted(set(values) - set(TRAINING_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown training key(s) {unknown}; known: {sorted(TRAINING_KEYS)}")
+        raise ConfigError(
+            f"{where}: unknown training key(s) {unknown}; known: {sorted(TRAINING_KEYS)}"
+        )
     try:
         return TrainConfig.from_dict(values)
     except ConfigError as error:
@@ -146,18 +180,26 @@ def resolve_experiment(name: str, spec: dict, defaults: dict) -> Experiment:
     sweep = merged.get("sweep", {}) or {}
     for key, values in sweep.items():
         if key not in TRAINING_KEYS:
-            raise ConfigError(f"{where}.sweep.{key}: not a training key; known: {sorted(TRAINING_KEYS)}")
+            raise ConfigError(
+                f"{where}.sweep.{key}: not a training key; known: {sorted(TRAINING_KEYS)}"
+            )
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{where}.sweep.{key}: must be a non-empty list of values, got {values!r}")
-        if key in ((spec.get("training") or {})):
+            raise ConfigError(
+                f"{where}.sweep.{key}: must be a non-empty list of values, got {values!r}"
+            )
+        if key in (spec.get("training") or {}):
             raise ConfigError(f"{where}: {key} is both swept and fixed under training; keep one")
     execution = {**EXECUTION_DEFAULTS, **(merged.get("execution") or {})}
     per_job = execution["models_per_job"]
     if not isinstance(per_job, int) or isinstance(per_job, bool) or per_job < 1:
-        raise ConfigError(f"{where}.execution.models_per_job: must be an integer >= 1, got {per_job!r}")
+        raise ConfigError(
+            f"{where}.execution.models_per_job: must be an integer >= 1, got {per_job!r}"
+        )
     if execution["accelerator"] not in ("auto", "cpu", "gpu"):
-        raise ConfigError(f"{where}.execution.accelerator: must be auto, cpu or gpu, got "
-                          f"{execution['accelerator']!r}")
+        raise ConfigError(
+            f"{where}.execution.accelerator: must be auto, cpu or gpu, got "
+            f"{execution['accelerator']!r}"
+        )
     evaluation = {**EVALUATION_DEFAULTS, **(merged.get("evaluation") or {})}
     seeds = resolve_seeds(merged.get("seeds"), f"{where}.seeds")
     analysis = merged.get("analysis") or {}
@@ -165,9 +207,9 @@ def resolve_experiment(name: str, spec: dict, defaults: dict) -> Experiment:
     variants, names = [], {}
     for combo in itertools.product(*(enumerate(sweep[k]) for k in swept)):
         values = dict(training)
-        for key, (_, value) in zip(swept, combo):
+        for key, (_, value) in zip(swept, combo, strict=False):
             values[key] = value
-        label = ", ".join(f"sweep.{k}[{i}]" for k, (i, _) in zip(swept, combo)) or "training"
+        label = ", ".join(f"sweep.{k}[{i}]" for k, (i, _) in zip(swept, combo, strict=False)) or "training"
         config = _training_config(values, f"{where} ({label})")
         if analysis.get("require_memory_capacity") and config.hidden_dim < config.memory_dim:
             raise ConfigError(
@@ -177,7 +219,9 @@ def resolve_experiment(name: str, spec: dict, defaults: dict) -> Experiment:
             )
         vname = variant_name(config, swept)
         if vname in names:
-            raise ConfigError(f"{where}: sweep points {names[vname]} and {label} share the name {vname!r}")
+            raise ConfigError(
+                f"{where}: sweep points {names[vname]} and {label} share the name {vname!r}"
+            )
         names[vname] = label
         variants.append(Variant(name, vname, config, seeds, per_job))
     return Experiment(name, tuple(variants), execution, evaluation, analysis)

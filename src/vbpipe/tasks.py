@@ -105,7 +105,11 @@ def seq_length_bounds(seq_length) -> tuple[int, int]:
         raise ValueError(f"seq_length must be an integer or [min, max], got {seq_length!r}")
     if isinstance(seq_length, int):
         low = high = seq_length
-    elif isinstance(seq_length, Sequence) and not isinstance(seq_length, str) and len(seq_length) in (1, 2):
+    elif (
+        isinstance(seq_length, Sequence)
+        and not isinstance(seq_length, str)
+        and len(seq_length) in (1, 2)
+    ):
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in seq_length):
             raise ValueError(f"seq_length must hold integers, got {seq_length!r}")
         low, high = seq_length[0], seq_length[-1]
@@ -146,7 +150,9 @@ def decode_task_id(task_id, input_dim: int, seq_length) -> tuple[list[int], list
         rest, digit = divmod(rest, d)
         digits.append(digit)
     if len(digits) > d:
-        raise TaskIdError(f"task_id t2={t2} has {len(digits)} base-{d} digits; at most input_dim={d} allowed")
+        raise TaskIdError(
+            f"task_id t2={t2} has {len(digits)} base-{d} digits; at most input_dim={d} allowed"
+        )
     for i, digit in enumerate(digits):
         if digit == 0:
             continue
@@ -158,7 +164,9 @@ def decode_task_id(task_id, input_dim: int, seq_length) -> tuple[list[int], list
         choice[i], choice[i + digit] = choice[i + digit], choice[i]
 
     if t3 >= 2**d:
-        raise TaskIdError(f"task_id t3={t3} sets a sign bit beyond input_dim={d} (must be < {2**d})")
+        raise TaskIdError(
+            f"task_id t3={t3} sets a sign bit beyond input_dim={d} (must be < {2**d})"
+        )
     signs = [-1 if (t3 >> j) & 1 else 1 for j in range(d)]
     return choice, signs
 
@@ -256,7 +264,9 @@ def stream_seed(seed: int, split: str) -> int:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
-    word = np.random.SeedSequence([int(seed), SPLITS.index(split)]).generate_state(1, dtype=np.uint64)[0]
+    word = np.random.SeedSequence([int(seed), SPLITS.index(split)]).generate_state(
+        1, dtype=np.uint64
+    )[0]
     return int(word) >> 1
 
 
@@ -265,7 +275,9 @@ def make_generator(seed: int, split: str) -> torch.Generator:
     return torch.Generator().manual_seed(stream_seed(seed, split))
 
 
-def draw_inputs(generator: torch.Generator, seq_length: int, batch_size: int, input_dim: int) -> torch.Tensor:
+def draw_inputs(
+    generator: torch.Generator, seq_length: int, batch_size: int, input_dim: int
+) -> torch.Tensor:
     """``(L, B, d)`` i.i.d. uniform +-1 inputs (float32) from ``generator``."""
     bits = torch.randint(0, 2, (seq_length, batch_size, input_dim), generator=generator)
     return bits.float().mul_(2).sub_(1)
@@ -305,8 +317,13 @@ def build_batch(task: Task, inputs: torch.Tensor, horizon: int):
     return x, y, mask
 
 
-def generate_batch(task: Task, generator: torch.Generator, horizon: int, batch_size: int = 64,
-                   length_generator: torch.Generator | None = None):
+def generate_batch(
+    task: Task,
+    generator: torch.Generator,
+    horizon: int,
+    batch_size: int = 64,
+    length_generator: torch.Generator | None = None,
+):
     """One batch ``(x, y, mask, L)``; ``L`` is drawn from ``length_generator`` for a variable-length task."""
     length = draw_seq_length(length_generator if length_generator is not None else generator, task)
     inputs = draw_inputs(generator, length, batch_size, task.input_dim)

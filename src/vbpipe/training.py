@@ -133,7 +133,10 @@ class Member:
         return messages
 
     def outcome(self) -> dict:
-        held = self.train_accuracy is not None and self.train_accuracy >= self.config.curriculum_threshold
+        held = (
+            self.train_accuracy is not None
+            and self.train_accuracy >= self.config.curriculum_threshold
+        )
         converged = (
             self.status != "diverged"
             and self.level == len(self.horizons) - 1
@@ -172,10 +175,15 @@ class EnsembleModule(pl.LightningModule):
         self.members = members
         self.automatic_optimization = False
         cfg = members[0].config
-        initial = [init_weights(m.seed, cfg.task.model_input_dim, cfg.hidden_dim, cfg.input_dim, cfg.bias)
-                   for m in members]
+        initial = [
+            init_weights(m.seed, cfg.task.model_input_dim, cfg.hidden_dim, cfg.input_dim, cfg.bias)
+            for m in members
+        ]
         self.weights = torch.nn.ParameterDict(
-            {name: torch.nn.Parameter(torch.stack([w[name] for w in initial])) for name in initial[0]}
+            {
+                name: torch.nn.Parameter(torch.stack([w[name] for w in initial]))
+                for name in initial[0]
+            }
         )
         for name, param in self.weights.items():
             self.register_buffer(f"adam_m_{name}", torch.zeros_like(param))
@@ -220,7 +228,9 @@ class EnsembleModule(pl.LightningModule):
 
     def load_member_state(self, index: int, state: dict) -> None:
         m = self.members[index]
-        if state.get("format") != RESUME_FORMAT or state.get("fingerprint") != m.config.fingerprint(m.seed):
+        if state.get("format") != RESUME_FORMAT or state.get("fingerprint") != m.config.fingerprint(
+            m.seed
+        ):
             raise ValueError("resume state does not belong to this configuration and seed")
         with torch.no_grad():
             for name, param in self.weights.items():
@@ -263,7 +273,9 @@ class EnsembleModule(pl.LightningModule):
                 weights = dict(self.weights.items())
             else:
                 index = torch.tensor(idx, device=device)
-                weights = {name: param.index_select(0, index) for name, param in self.weights.items()}
+                weights = {
+                    name: param.index_select(0, index) for name, param in self.weights.items()
+                }
             y_hat = rnn_forward(x, weights)[length:]
             target = y[length:]
             member_loss = (y_hat - target).pow(2).mean(dim=(0, 2, 3))
@@ -281,8 +293,11 @@ class EnsembleModule(pl.LightningModule):
             if not ok:
                 m.status = "diverged"
                 m.diverged_at_step = m.step + 1
-                self._log_member(i, f"step {m.step + 1}: loss or gradient not finite (loss={loss}); "
-                                    "member frozen at its last finite weights")
+                self._log_member(
+                    i,
+                    f"step {m.step + 1}: loss or gradient not finite (loss={loss}); "
+                    "member frozen at its last finite weights",
+                )
                 self._member_done(i)
                 continue
             for message in m.record(loss, accuracy):
@@ -299,7 +314,9 @@ class EnsembleModule(pl.LightningModule):
     def _adam_update(self, active: list[int], losses: torch.Tensor) -> torch.Tensor:
         """Per-member global-norm clipping, coupled L2 and Adam; returns the mask of updated members."""
         params = dict(self.weights.items())
-        grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in params.items()}
+        grads = {
+            n: (p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in params.items()
+        }
         squared = sum(g.pow(2).flatten(1).sum(1) for g in grads.values())
         norm = squared.sqrt()
         mask = torch.zeros_like(norm, dtype=torch.bool)
@@ -318,7 +335,9 @@ class EnsembleModule(pl.LightningModule):
             grad = torch.nan_to_num(grads[name]) * coef.view(shape) + self.l2.view(shape) * param
             exp_avg, exp_avg_sq = getattr(self, f"adam_m_{name}"), getattr(self, f"adam_v_{name}")
             exp_avg.copy_(torch.where(keep, exp_avg.lerp(grad, 1 - beta1), exp_avg))
-            exp_avg_sq.copy_(torch.where(keep, exp_avg_sq * beta2 + (1 - beta2) * grad * grad, exp_avg_sq))
+            exp_avg_sq.copy_(
+                torch.where(keep, exp_avg_sq * beta2 + (1 - beta2) * grad * grad, exp_avg_sq)
+            )
             denom = exp_avg_sq.sqrt() / correction2_sqrt.view(shape) + ADAM_EPS
             update = step_size.view(shape) * exp_avg / denom
             param.sub_(torch.where(keep, update, torch.zeros_like(update)))
@@ -354,7 +373,9 @@ class EnsembleModule(pl.LightningModule):
         for _ in range(m.config.validation_batches):
             length = draw_seq_length(generator, m.config.task)
             inputs = draw_inputs(generator, length, m.config.batch_size, m.config.input_dim)
-            x, y, _ = build_batch(m.config.task, inputs[:, None].to(weights["W_hh"].device), m.horizon)
+            x, y, _ = build_batch(
+                m.config.task, inputs[:, None].to(weights["W_hh"].device), m.horizon
+            )
             y_hat = rnn_forward(x, weights)[length:]
             total_loss += float((y_hat - y[length:]).pow(2).mean())
             total_acc += float(bit_accuracy(y_hat, y[length:]).mean())
@@ -366,7 +387,9 @@ class EnsembleModule(pl.LightningModule):
         validation = self.validate_member(index)
         text = f"epoch {epoch}/{m.config.epochs}: train_loss {_fmt(m.train_loss)} train_acc {_fmt(m.train_accuracy)}"
         if validation is not None:
-            text += f" val_loss {validation[0]:.4f} val_acc {validation[1]:.4f} (horizon {m.horizon})"
+            text += (
+                f" val_loss {validation[0]:.4f} val_acc {validation[1]:.4f} (horizon {m.horizon})"
+            )
             writer = self.writers.get(index)
             if writer is not None:
                 writer.add_scalar("val_loss", validation[0], m.step)
@@ -384,7 +407,9 @@ class EnsembleModule(pl.LightningModule):
             self.trainer.should_stop = True
         elif batch_idx % 50 == 0:
             levels = [m.level for m in self.members if m.active]
-            accs = [m.train_accuracy for m in self.members if m.active and m.train_accuracy is not None]
+            accs = [
+                m.train_accuracy for m in self.members if m.active and m.train_accuracy is not None
+            ]
             self.log("active", float(len(levels)), prog_bar=True, logger=False)
             if levels:
                 self.log("level", sum(levels) / len(levels) + 1, prog_bar=True, logger=False)
@@ -401,8 +426,14 @@ def _fmt(value: float | None) -> str:
 
 
 def _shape_key(config: TrainConfig) -> tuple:
-    return (config.input_dim, config.seq_length, config.use_eos, config.hidden_dim, config.bias,
-            config.batch_size)
+    return (
+        config.input_dim,
+        config.seq_length,
+        config.use_eos,
+        config.hidden_dim,
+        config.bias,
+        config.batch_size,
+    )
 
 
 def resolve_device(accelerator: str) -> torch.device:
@@ -411,8 +442,10 @@ def resolve_device(accelerator: str) -> torch.device:
         raise ValueError(f"accelerator must be one of auto, cpu, gpu; got {accelerator!r}")
     if accelerator in ("gpu", "cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError("accelerator 'gpu' requested but torch sees no CUDA device "
-                               f"(torch {torch.__version__}); use --accelerator cpu or auto")
+            raise RuntimeError(
+                "accelerator 'gpu' requested but torch sees no CUDA device "
+                f"(torch {torch.__version__}); use --accelerator cpu or auto"
+            )
         return torch.device("cuda")
     if accelerator == "auto" and torch.cuda.is_available():
         return torch.device("cuda")
@@ -471,10 +504,15 @@ def train_block(
         model_dirs = [Path(output_dir) / f"model-{seed}" for seed in seeds]
     model_dirs = [Path(p) for p in model_dirs]
     configs = list(configs) if configs is not None else [config] * len(seeds)
-    targets = ([Path(p) for p in checkpoint_files] if checkpoint_files is not None
-               else [checkpoint_path(d) for d in model_dirs])
+    targets = (
+        [Path(p) for p in checkpoint_files]
+        if checkpoint_files is not None
+        else [checkpoint_path(d) for d in model_dirs]
+    )
     if not len(model_dirs) == len(configs) == len(targets) == len(seeds):
-        raise ValueError("seeds, model_dirs, configs and checkpoint_files must have the same length")
+        raise ValueError(
+            "seeds, model_dirs, configs and checkpoint_files must have the same length"
+        )
     if existing not in ("skip", "error", "overwrite"):
         raise ValueError(f"existing must be skip, error or overwrite, got {existing!r}")
     device = resolve_device(accelerator)
@@ -482,7 +520,7 @@ def train_block(
         torch.set_num_threads(threads)
 
     skipped, todo = {}, []
-    for seed, model_dir, cfg, target in zip(seeds, model_dirs, configs, targets):
+    for seed, model_dir, cfg, target in zip(seeds, model_dirs, configs, targets, strict=False):
         if target.exists() and existing != "overwrite":
             try:
                 load_model(target)
@@ -501,7 +539,7 @@ def train_block(
         return result
     started = time.perf_counter()
     module = EnsembleModule(todo)
-    for index, member in enumerate(todo):
+    for index in range(len(todo)):
         _restore(module, index)
     _open_logs(module, tensorboard)
 
@@ -510,8 +548,11 @@ def train_block(
         atomic_torch_save(module.member_state(index), resume_path(member.model_dir))
 
     module.on_member_done = finish
-    remaining = max((m.config.total_steps - m.step) for m in todo if m.active) if any(
-        m.active for m in todo) else 0
+    remaining = (
+        max((m.config.total_steps - m.step) for m in todo if m.active)
+        if any(m.active for m in todo)
+        else 0
+    )
 
     try:
         return _run_and_save(module, result, device, remaining, progress, save_every_steps, started)
@@ -519,7 +560,9 @@ def train_block(
         _close_logs(module)
 
 
-def _run_and_save(module, result, device, remaining, progress, save_every_steps, started) -> BlockResult:
+def _run_and_save(
+    module, result, device, remaining, progress, save_every_steps, started
+) -> BlockResult:
     saver = _PeriodicSaver(module, save_every_steps)
     previous = _install_signal_handlers(module)
     try:
@@ -546,7 +589,9 @@ def _run_and_save(module, result, device, remaining, progress, save_every_steps,
             raise RuntimeError(f"seed {member.seed} stopped at step {member.step} without a reason")
         outcome = member.outcome()
         target = member.checkpoint_file or checkpoint_path(member.model_dir)
-        save_model(target, module.member_weights(index), model_hparams(member.config, member.seed), outcome)
+        save_model(
+            target, module.member_weights(index), model_hparams(member.config, member.seed), outcome
+        )
         module._log_member(index, f"done: {outcome}")
         result.checkpoints[member.seed] = target
         result.outcomes[member.seed] = outcome
@@ -577,8 +622,10 @@ def _restore(module: EnsembleModule, index: int) -> None:
     except Exception as error:  # a stale or corrupt state is set aside, never reused silently
         stale = path.with_name("resume.pt.stale")
         os.replace(path, stale)
-        warnings.warn(f"{path}: not usable for this configuration ({error}); moved to {stale.name}",
-                      stacklevel=2)
+        warnings.warn(
+            f"{path}: not usable for this configuration ({error}); moved to {stale.name}",
+            stacklevel=2,
+        )
 
 
 def _save_all(module: EnsembleModule, elapsed: float) -> None:
@@ -587,7 +634,9 @@ def _save_all(module: EnsembleModule, elapsed: float) -> None:
         member.wall_seconds = saved + elapsed
         atomic_torch_save(module.member_state(index), resume_path(member.model_dir))
         member.wall_seconds = saved
-        module._log_member(index, f"step {member.step}: state saved to {resume_path(member.model_dir)}")
+        module._log_member(
+            index, f"step {member.step}: state saved to {resume_path(member.model_dir)}"
+        )
 
 
 class _PeriodicSaver(pl.Callback):
@@ -597,11 +646,17 @@ class _PeriodicSaver(pl.Callback):
         self.module, self.every, self.started = module, every, time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if self.every and (batch_idx + 1) % self.every == 0 and self.module.interrupt_signal is None:
+        if (
+            self.every
+            and (batch_idx + 1) % self.every == 0
+            and self.module.interrupt_signal is None
+        ):
             _save_all(self.module, time.perf_counter() - self.started)
 
 
-def _make_trainer(device: torch.device, steps: int, progress: bool, saver: pl.Callback) -> pl.Trainer:
+def _make_trainer(
+    device: torch.device, steps: int, progress: bool, saver: pl.Callback
+) -> pl.Trainer:
     from pytorch_lightning.plugins.environments import LightningEnvironment
 
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
@@ -617,7 +672,9 @@ def _make_trainer(device: torch.device, steps: int, progress: bool, saver: pl.Ca
         enable_progress_bar=progress,
         num_sanity_val_steps=0,
         callbacks=[saver],
-        plugins=[LightningEnvironment()],  # no SLURM auto-requeue: our own SIGTERM handler saves state
+        plugins=[
+            LightningEnvironment()
+        ],  # no SLURM auto-requeue: our own SIGTERM handler saves state
     )
 
 
@@ -646,13 +703,17 @@ def _open_logs(module: EnsembleModule, tensorboard: bool) -> None:
         handle = open(folder / "training.log", "a", encoding="utf-8")
         module.log_files[index] = handle
         verb = "resuming" if member.step else "starting"
-        handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {verb} seed {member.seed} at step "
-                     f"{member.step}/{member.config.total_steps}, level {member.level + 1}, "
-                     f"config {member.config.to_dict()}\n")
+        handle.write(
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')} {verb} seed {member.seed} at step "
+            f"{member.step}/{member.config.total_steps}, level {member.level + 1}, "
+            f"config {member.config.to_dict()}\n"
+        )
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            module.writers[index] = SummaryWriter(log_dir=str(folder), purge_step=member.step or None)
+            module.writers[index] = SummaryWriter(
+                log_dir=str(folder), purge_step=member.step or None
+            )
 
 
 def _close_logs(module: EnsembleModule) -> None:

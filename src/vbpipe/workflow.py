@@ -22,10 +22,21 @@ PACKAGE = Path(__file__).resolve().parent
 #: The package files each stage runs: editing one reruns that stage (and only the stages that use it).
 STAGE_FILES = {
     "train": ["tasks.py", "model.py", "config.py", "training.py", "checkpoint.py"],
-    "evaluate": ["tasks.py", "model.py", "checkpoint.py", "evaluation/accuracy.py", "evaluation/emt.py",
-                 "evaluation/evaluate.py", "evaluation/spectra.py"],
+    "evaluate": [
+        "tasks.py",
+        "model.py",
+        "checkpoint.py",
+        "evaluation/accuracy.py",
+        "evaluation/emt.py",
+        "evaluation/evaluate.py",
+        "evaluation/spectra.py",
+    ],
     "model_figures": ["evaluation/figures.py"],
-    "aggregate": ["evaluation/summary.py", "evaluation/table1.py", "schemas/evaluation_summary.schema.json"],
+    "aggregate": [
+        "evaluation/summary.py",
+        "evaluation/table1.py",
+        "schemas/evaluation_summary.schema.json",
+    ],
     "global_figures": ["evaluation/figures.py"],
     "analysis": ["analysis/*.py"],
 }
@@ -45,8 +56,13 @@ def variant_config_json(experiment: Experiment, variant: Variant) -> dict:
     """The variant's ``config.json`` (the original schema), without a timestamp so it only changes with
     the configuration."""
     content = experiment_config_json(
-        experiment.name, variant.config, list(variant.seeds), experiment.execution["accelerator"],
-        "snakemake", variant.models_per_job, variant.name,
+        experiment.name,
+        variant.config,
+        list(variant.seeds),
+        experiment.execution["accelerator"],
+        "snakemake",
+        variant.models_per_job,
+        variant.name,
     )
     content["metadata"].pop("created_at")
     content["evaluation"] = dict(experiment.evaluation)
@@ -61,6 +77,7 @@ ANALYSIS_DEFAULTS = {
     "color_by": "accuracy",
     "persistence": True,
     "persistence_metric": "bottleneck",
+    "persistence_max_models": None,
     "seq_length": None,
     "eigenvalues": "subspace",
     "require_memory_capacity": False,
@@ -81,13 +98,19 @@ def analysis_options(experiment: Experiment) -> dict:
     options["embedding"] = [m for m in options["embedding"] if m]
     bad = [m for m in options["embedding"] if m not in ("pca", "tsne", "mds", "isomap")]
     if bad:
-        raise ConfigError(f"experiments.{experiment.name}.analysis.embedding: unknown method(s) {bad}")
+        raise ConfigError(
+            f"experiments.{experiment.name}.analysis.embedding: unknown method(s) {bad}"
+        )
     if options["eigenvalues"] not in ("subspace", "full"):
-        raise ConfigError(f"experiments.{experiment.name}.analysis.eigenvalues: subspace or full, got "
-                          f"{options['eigenvalues']!r}")
+        raise ConfigError(
+            f"experiments.{experiment.name}.analysis.eigenvalues: subspace or full, got "
+            f"{options['eigenvalues']!r}"
+        )
     n_models = sum(len(v.seeds) for v in experiment.variants)
     if "tsne" in options["embedding"] and n_models < 5:
-        options["embedding"].remove("tsne")  # t-SNE needs at least 5 models (see vbpipe.analysis.embedding)
+        options["embedding"].remove(
+            "tsne"
+        )  # t-SNE needs at least 5 models (see vbpipe.analysis.embedding)
     return options
 
 
@@ -97,16 +120,22 @@ def comparison_plan(config: dict, experiments: dict[str, Experiment]) -> dict[st
     for name, spec in (config.get("comparisons") or {}).items():
         where = f"comparisons.{name}"
         if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: must be a mapping with `experiments:` or `experiment:` and `by:`")
+            raise ConfigError(
+                f"{where}: must be a mapping with `experiments:` or `experiment:` and `by:`"
+            )
         if "experiments" in spec:
             names = spec["experiments"]
             if not isinstance(names, list) or len(names) < 2:
-                raise ConfigError(f"{where}.experiments: list at least two experiments, got {names!r}")
+                raise ConfigError(
+                    f"{where}.experiments: list at least two experiments, got {names!r}"
+                )
             by = None
         elif "experiment" in spec and "by" in spec:
             names, by = [spec["experiment"]], spec["by"]
         else:
-            raise ConfigError(f"{where}: give `experiments: [a, b]` or `experiment: a` with `by: KEY`")
+            raise ConfigError(
+                f"{where}: give `experiments: [a, b]` or `experiment: a` with `by: KEY`"
+            )
         known = set(config.get("experiments") or {})
         missing = [n for n in names if n not in known]
         if missing:
@@ -116,7 +145,9 @@ def comparison_plan(config: dict, experiments: dict[str, Experiment]) -> dict[st
             if by is not None:
                 values = {repr(getattr(v.config, by, None)) for v in experiments[names[0]].variants}
                 if by not in Variant.__annotations__ and len(values) < 2:
-                    raise ConfigError(f"{where}.by: {by!r} does not vary across the variants of {names[0]}")
+                    raise ConfigError(
+                        f"{where}.by: {by!r} does not vary across the variants of {names[0]}"
+                    )
             plan[name] = {"experiments": list(names), "by": by, "seq_length": seq_length}
     return plan
 
@@ -138,7 +169,9 @@ def log_to(path: str | os.PathLike | None):
             sys.stdout, sys.stderr = old_out, old_err
 
 
-def run_train_job(spec: dict, execution: dict, models_dir: str, block_dir: str, threads: int) -> None:
+def run_train_job(
+    spec: dict, execution: dict, models_dir: str, block_dir: str, threads: int
+) -> None:
     """Train one block of seeds; write ``block_dir/model-{seed}.pt`` (logs and resume states go to
     ``models_dir/model-{seed}/checkpoint/``)."""
     from .config import TrainConfig
@@ -160,7 +193,9 @@ def run_train_job(spec: dict, execution: dict, models_dir: str, block_dir: str, 
         print(f"seed {seed}: {json.dumps(outcome)}")
 
 
-def split_summary_by(summary_path: str | os.PathLike, key: str, out_dir: Path) -> tuple[list[Path], list[str]]:
+def split_summary_by(
+    summary_path: str | os.PathLike, key: str, out_dir: Path
+) -> tuple[list[Path], list[str]]:
     """Split one evaluation summary into one summary per value of a variant parameter (for compare)."""
     summary = json.loads(Path(summary_path).read_text())
     groups: dict[str, list] = {}
@@ -201,13 +236,14 @@ def run_compare_job(summaries: list[str], spec: dict, statistics_path: str) -> N
     else:
         paths, labels = split_summary_by(summaries[0], spec["by"], out_dir / "parts")
         if len(paths) < 2:
-            raise ConfigError(f"comparison by {spec['by']!r}: the summary has only the group(s) {labels}")
+            raise ConfigError(
+                f"comparison by {spec['by']!r}: the summary has only the group(s) {labels}"
+            )
     run_compare(paths, labels, out_dir, seq_length=spec["seq_length"])
 
 
 def run_global_figures_job(summary_path: str, global_dir: str, magnitude_threshold: float) -> None:
     """The experiment's global eigenvalue figures, drawn from its evaluation summary alone."""
-    from .evaluation import run as evaluation_run
+    from .evaluation.run import run_global_figures
 
-    records = json.loads(Path(summary_path).read_text())["metrics"]
-    evaluation_run._global_figures(records, Path(global_dir), magnitude_threshold)
+    run_global_figures([summary_path], Path(global_dir), magnitude_threshold)

@@ -32,6 +32,7 @@ def test_run_eigenvalue_three_models(make_summary, tmp_path, strict_json, monkey
         "model-3",
     ]
     assert list(data["models"][0]["statistics"]) == list(STATISTIC_NAMES)
+    assert isinstance(data["models"][0]["statistics"]["n_unstable"], int)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment", "out"]
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from evalhelpers import FAST, exact_circuit, random_model, write_model
 from matplotlib.figure import Figure
 
@@ -23,6 +24,7 @@ from vbpipe.evaluation.run import (
     run_paper_figures,
 )
 from vbpipe.evaluation.summary import SummaryValidationError, build_summary, validate_summary
+from vbpipe.model import init_weights
 
 
 def make_parser():
@@ -45,9 +47,14 @@ def evaluated(tmp_path_factory):
     args = make_parser().parse_args(
         ["evaluate", "--models_dir", str(root), "--test_horizon", "40", "--n_batches", "2",
          "--batch_size", "16", "--accelerator", "cpu", "--magnitude_threshold", "0.5",
-         "--no_figures"]
+         "--no_figures", "--threads", "1"]
     )  # fmt: skip
-    status = args.func(args)
+    threads = torch.get_num_threads()
+    try:
+        status = args.func(args)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
     return root, status
 
 
@@ -83,9 +90,20 @@ def test_cli_evaluate_with_figures(tmp_path):
         assert (root / "var" / "global_analysis" / name).stat().st_size > 10_000, name
     summary = json.loads((root / "var" / "evaluation_summary.json").read_text())
     assert summary["evaluation_config"]["training_config"]["model"]["hidden_dim"] == 12
-    # The figures are drawn from the saved files alone (a separate job can redraw them).
-    (model_dir / "checkpoint" / "model.pt").unlink()
-    assert [p.name for p in run_model_figures(results)] == expected
+    assert summary["metrics"][0]["output_dir"] == str(results)
+
+
+def test_figures_of_a_diverged_model_come_from_saved_files_alone(tmp_path):
+    weights = init_weights(4, 3, 8, 3)
+    weights["W_hh"][0, 0] = float("inf")
+    outcome = {"converged": False, "diverged": True, "diverged_at_step": 5}
+    model_dir = write_model(tmp_path, weights, (7, 0, 0), 3, 3, seed=4, outcome=outcome)
+    run_evaluate_model(model_dir, model_dir / "results", test_horizon=20, n_batches=1)
+    (model_dir / "checkpoint" / "model.pt").unlink()  # figures need only metrics + arrays
+    files = run_model_figures(model_dir / "results")
+    names = ["test_sample.png", "accuracy_per_step.png", "eigenspectrum_full.png"]
+    assert [p.name for p in files] == names
+    assert all(p.stat().st_size > 10_000 for p in files)
 
 
 def test_summary_is_valid_natural_sorted_and_nan_free(evaluated):
@@ -204,11 +222,18 @@ def test_paper_figures_choose_the_best_model_per_task(evaluated, tmp_path):
     root, _ = evaluated
     files = run_paper_figures([root / "evaluation_summary.json"], tmp_path, tasks=["7_4_5"])
     names = sorted(f.name for f in files)
-    assert names == ["figure3_7_4_5.png", "figure4_7_4_5.png", "paper_figures.json"]
-    chosen = json.loads((tmp_path / "paper_figures.json").read_text())
-    assert set(chosen) == {"7_4_5"}
-    assert chosen["7_4_5"]["model_name"] == "model-2"  # equal errors: the lower seed wins
-    assert chosen["7_4_5"]["candidates"] == 2
+    assert names == ["figure3_7_4_5.png", "figure4_7_4_5.png", "paper_figures_7_4_5.json"]
+    chosen = json.loads((tmp_path / "paper_figures_7_4_5.json").read_text())["chosen"]
+    assert chosen["model_name"] == "model-2"  # equal errors: the lower seed wins
+    assert chosen["candidates"] == 2
+    # A requested task without any model still gets its (placeholder) figures.
+    files = run_paper_figures([root / "evaluation_summary.json"], tmp_path / "none", tasks=["T9"])
+    assert sorted(f.name for f in files) == [
+        "figure3_T9.png",
+        "figure4_T9.png",
+        "paper_figures_T9.json",
+    ]
+    assert json.loads(files[-1].read_text()) == {"chosen": None}
 
 
 def test_figure_functions_return_labelled_figures():

@@ -59,7 +59,7 @@ rule global_figures:
     conda:
         ENV
     params:
-        options=evaluation_options,
+        options=figure_options,
         code=FINGERPRINT["global_figures"],
     script:
         "../scripts/global_figures.py"

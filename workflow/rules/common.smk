@@ -64,8 +64,19 @@ def variant_config(wildcards):
 
 
 # ---- evaluation ----------------------------------------------------------------------------------------
+FIGURE_ONLY = ("magnitude_threshold", "figures")
+
+
 def evaluation_options(wildcards):
-    return dict(EXPERIMENTS[wildcards.experiment].evaluation)
+    """What the evaluation computes with; figure-only settings stay out so changing them reruns
+    only figures."""
+    options = EXPERIMENTS[wildcards.experiment].evaluation
+    return {k: v for k, v in options.items() if k not in FIGURE_ONLY}
+
+
+def figure_options(wildcards):
+    options = EXPERIMENTS[wildcards.experiment].evaluation
+    return {k: options[k] for k in FIGURE_ONLY}
 
 
 def experiment_metrics(wildcards):
@@ -83,8 +94,7 @@ def experiment_arrays(wildcards):
 
 
 def experiment_evaluation_config(wildcards):
-    experiment = EXPERIMENTS[wildcards.experiment]
-    return {"experiment": experiment.name, "evaluation": dict(experiment.evaluation)}
+    return {"experiment": wildcards.experiment, "evaluation": evaluation_options(wildcards)}
 
 
 def task_labels(experiment):

@@ -13,4 +13,6 @@ with log_to(snakemake.log[0]):
         options["seq_length"],
         metric=options["persistence_metric"],
         eigenvalue_key=eigenvalue_key(options),
+        max_models=options["persistence_max_models"],
+        n_jobs=snakemake.threads,
     )

@@ -16,5 +16,4 @@ with log_to(snakemake.log[0]):
         n_batches=options["n_batches"],
         batch_size=options["batch_size"],
         unit_threshold=options["unit_threshold"],
-        magnitude_threshold=options["magnitude_threshold"],
     )

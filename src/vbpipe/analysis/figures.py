@@ -281,7 +281,8 @@ def plot_betti_curves(
         if c.shape[0]:
             mean, std = c.mean(axis=0), c.std(axis=0)
             ax.plot(scales, mean, color="k", linewidth=1.6, label="mean")
-            ax.fill_between(scales, mean - std, mean + std, color="k", alpha=0.15, label="± std")
+            lower = np.clip(mean - std, 0.0, None)
+            ax.fill_between(scales, lower, mean + std, color="k", alpha=0.15, label="± std")
         ax.set_xlabel("scale ε")
         ax.set_ylabel(f"Betti number β{dim}")
         ax.set_title(f"H{dim} Betti curves (n = {c.shape[0]})")

@@ -40,7 +40,12 @@ from .persistence import (
     subsample_indices,
 )
 from .signatures import SIGNATURE_TYPES, compute_signatures, standardize
-from .statistics import STATISTIC_NAMES, aggregate_statistics, statistics_matrix
+from .statistics import (
+    STATISTIC_NAMES,
+    aggregate_statistics,
+    statistics_dict,
+    statistics_matrix,
+)
 
 __all__ = ["run_eigenvalue", "run_embedding", "run_persistence", "run_compare"]
 
@@ -94,7 +99,7 @@ def run_eigenvalue(
             "variant": r.variant,
             "accuracy": r.accuracy,
             "n_eigenvalues": int(r.eigenvalues.size),
-            "statistics": dict(zip(STATISTIC_NAMES, row.tolist(), strict=True)),
+            "statistics": statistics_dict(row),
         }
         for r, row in zip(records, matrix, strict=True)
     ]

@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "STATISTIC_NAMES",
     "eigenvalue_statistics",
+    "statistics_dict",
     "statistics_matrix",
     "aggregate",
     "aggregate_statistics",
@@ -97,10 +98,14 @@ def eigenvalue_statistics(eigenvalues) -> dict[str, float]:
 
     Returns a dict keyed by :data:`STATISTIC_NAMES`; counts are ``int``, the rest ``float``.
     """
-    vec = _statistics_vector(_as_complex(eigenvalues))
+    return statistics_dict(_statistics_vector(_as_complex(eigenvalues)))
+
+
+def statistics_dict(row) -> dict[str, float]:
+    """One row of :func:`statistics_matrix` as a dict (counts as ``int``)."""
     return {
         name: int(v) if name in _INTEGER_STATS else float(v)
-        for name, v in zip(STATISTIC_NAMES, vec, strict=True)
+        for name, v in zip(STATISTIC_NAMES, row, strict=True)
     }
 
 

@@ -112,6 +112,12 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         "--no_figures", action="store_true", help="skip per-model and global figures"
     )
     parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="torch CPU threads (default: torch's choice; 1 is best on a busy 2-core machine)",
+    )
+    parser.add_argument(
         "--output_root",
         default=None,
         help="where the summary and global_analysis/ go (default: --models_dir)",
@@ -123,6 +129,10 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
 def main_evaluate(args: argparse.Namespace) -> int:
     from .run import run_evaluate_directory
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     result = run_evaluate_directory(
         args.models_dir,
         model_pattern=args.model_pattern,

@@ -31,6 +31,7 @@ __all__ = [
     "global_magnitude_figure",
     "global_statistics_figure",
     "memory_trajectory_figure",
+    "message_figure",
     "phi_figure",
     "spectrum_figure",
     "test_sample_figure",
@@ -283,6 +284,13 @@ def memory_trajectory_figure(
     if im is not None:
         fig.colorbar(im, ax=list(axes[:n]), shrink=0.8, label="z-scored Ψ* h_t")
     fig.suptitle(title)
+    return fig
+
+
+def message_figure(text: str) -> Figure:
+    """A placeholder figure carrying only a message (e.g. no usable model for a task)."""
+    fig = Figure(figsize=(6, 2.5))
+    fig.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=12)
     return fig
 
 

@@ -6,6 +6,7 @@ the CLI).
 - :func:`run_model_figures`: the per-model figures, drawn from a results directory alone.
 - :func:`run_aggregate`: metrics files → ``evaluation_summary.json`` (validated),
   ``global_analysis/*.png``, optionally ``tables/table1.{csv,tex}``.
+- :func:`run_global_figures`: the global figures alone, from a summary.
 - :func:`run_table1`: Table 1 from summaries or metrics files.
 - :func:`run_paper_figures`: the paper's Figures 3 and 4 for one chosen model per task.
 - :func:`run_evaluate_directory`: what ``vbpipe evaluate`` does (find models, evaluate, aggregate).
@@ -46,6 +47,7 @@ __all__ = [
     "run_aggregate",
     "run_evaluate_directory",
     "run_evaluate_model",
+    "run_global_figures",
     "run_model_figures",
     "run_paper_figures",
     "run_table1",
@@ -94,8 +96,8 @@ def run_model_figures(results_dir: PathLike) -> list[Path]:
 
     Writes ``test_sample.png``, ``accuracy_per_step.png``, ``eigenspectrum_full.png`` and, per
     evaluated length ``L``, ``phi_empirical_seq{L}.png`` (Figure-4 style) and
-    ``variable_memory_trajectory_seq{L}.png`` (Figure-3 style). Spectral figures are skipped for a
-    model with non-finite weights.
+    ``variable_memory_trajectory_seq{L}.png`` (Figure-3 style). For a model with non-finite weights
+    only the first three are drawn (the spectrum shows Φ alone, titled as diverged).
     """
     results_dir = Path(results_dir)
     metrics = io.read_json(results_dir / io.METRICS_NAME)
@@ -126,9 +128,12 @@ def run_model_figures(results_dir: PathLike) -> list[Path]:
             results_dir / "accuracy_per_step.png",
         )
     )
-    if "eigenvalues_whh" not in arrays:
-        return files
     theory = {L: arrays[f"eigenvalues_theory_seq{L}"] for L in lengths}
+    if "eigenvalues_whh" not in arrays:  # non-finite weights: the theory alone, and say so
+        fig_ = fig.spectrum_figure(
+            None, theory, metrics["unit_threshold"], title=f"{name}: W_hh is not finite (diverged)"
+        )
+        return files + [io.save_figure(fig_, results_dir / "eigenspectrum_full.png")]
     err = ", ".join(
         f"L={L}: {metrics[f'spectral_error_deg_seq{L}']:.3g}°"
         for L in lengths
@@ -227,6 +232,14 @@ def run_aggregate(
     return files
 
 
+def run_global_figures(
+    sources: Iterable, global_dir: PathLike, magnitude_threshold: float = 0.0
+) -> list[Path]:
+    """The four ``global_analysis/`` figures (section 4.7) from summaries, metrics or dicts."""
+    records = [record for record, _ in _records_from(sources)]
+    return _global_figures(records, Path(global_dir), magnitude_threshold)
+
+
 def _global_figures(records, global_dir: Path, magnitude_threshold: float) -> list[Path]:
     lengths = sorted({int(L) for r in records for L in r.get("seq_lengths") or []})
     makers = (
@@ -271,15 +284,17 @@ def run_paper_figures(
     seq_length: int | None = None,
 ) -> list[Path]:
     """The paper's Figures 3 and 4 for one model per task: ``figure3_{task}.png``,
-    ``figure4_{task}.png`` and ``paper_figures.json`` (which model was chosen, and why).
+    ``figure4_{task}.png`` and ``paper_figures_{task}.json`` (which model was chosen, of how many).
 
     ``sources``: summaries or metrics files (or dicts) whose ``arrays.npz`` can be found (beside a
     metrics file, or in the record's ``output_dir``). Per task label (``tasks`` restricts them) the
-    chosen model is the valid one with the smallest spectral error, else the most accurate.
-    ``seq_length`` defaults to each record's first evaluated length.
+    chosen model is the valid one (accuracy > 0.9 with a spectral error) with the smallest spectral
+    error, else the most accurate; ties go to the lower seed. ``seq_length`` defaults to each
+    record's first evaluated length. A requested task without any usable model (none evaluated, or
+    all diverged) gets placeholder figures that say so, so a workflow's declared outputs exist.
     """
     out_dir = Path(out_dir)
-    candidates: dict[str, list] = {}
+    candidates: dict[str, list] = {label: [] for label in tasks or ()}
     for record, arrays_path in _records_from(sources):
         if arrays_path is None or not record.get("weights_finite", True):
             continue
@@ -290,14 +305,18 @@ def run_paper_figures(
         if length not in record["seq_lengths"]:
             continue
         candidates.setdefault(label, []).append((record, arrays_path, length))
-    files, chosen = [], {}
+    files = []
     for label, entries in sorted(candidates.items()):
+        fig3, fig4 = out_dir / f"figure3_{label}.png", out_dir / f"figure4_{label}.png"
+        if not entries:
+            text = f"{label}: no evaluated model with finite weights"
+            files += [io.save_figure(fig.message_figure(f"Figure {n}, {text}"), path)
+                      for n, path in ((3, fig3), (4, fig4))]  # fmt: skip
+            files.append(io.write_json(out_dir / f"paper_figures_{label}.json", {"chosen": None}))
+            continue
         record, arrays_path, L = min(entries, key=lambda e: _selection_key(e[0], e[2]))
         arrays = io.read_npz(arrays_path)
-        if f"phi_empirical_seq{L}" not in arrays:
-            continue
         name = f"{record.get('variant') or ''}/{record['model_name']}".lstrip("/")
-        d = int(record["input_dim"])
         error = record.get(f"spectral_error_seq{L}")
         err_text = f", spectral error {error:.4f} rad" if error is not None else ""
         files.append(
@@ -308,7 +327,7 @@ def run_paper_figures(
                     L,
                     title=f"Figure 3, {label} ({name}): variable memories over time",
                 ),
-                out_dir / f"figure3_{label}.png",
+                fig3,
             )
         )
         files.append(
@@ -316,15 +335,15 @@ def run_paper_figures(
                 fig.phi_figure(
                     arrays[f"phi_empirical_seq{L}"],
                     arrays[f"operator_seq{L}"],
-                    d,
+                    int(record["input_dim"]),
                     L,
                     title=f"Figure 4, {label} ({name}, accuracy "
                     f"{record['accuracy']:.4f}{err_text})",
                 ),
-                out_dir / f"figure4_{label}.png",
+                fig4,
             )
         )
-        chosen[label] = {
+        chosen = {
             "model_name": record["model_name"],
             "variant": record.get("variant"),
             "arrays": str(arrays_path),
@@ -333,7 +352,7 @@ def run_paper_figures(
             "spectral_error": error,
             "candidates": len(entries),
         }
-    files.append(io.write_json(out_dir / "paper_figures.json", chosen))
+        files.append(io.write_json(out_dir / f"paper_figures_{label}.json", {"chosen": chosen}))
     return files
 
 
