@@ -209,7 +209,10 @@ def resolve_experiment(name: str, spec: dict, defaults: dict) -> Experiment:
         values = dict(training)
         for key, (_, value) in zip(swept, combo, strict=False):
             values[key] = value
-        label = ", ".join(f"sweep.{k}[{i}]" for k, (i, _) in zip(swept, combo, strict=False)) or "training"
+        label = (
+            ", ".join(f"sweep.{k}[{i}]" for k, (i, _) in zip(swept, combo, strict=False))
+            or "training"
+        )
         config = _training_config(values, f"{where} ({label})")
         if analysis.get("require_memory_capacity") and config.hidden_dim < config.memory_dim:
             raise ConfigError(
