@@ -7,7 +7,7 @@ A sweep trains many small RNNs that differ only in their seed. They can run as
 - ``ensemble``: one process training all K seeds as one stacked computation
   (:class:`vbpipe.training.EnsembleModule`), with ``nproc`` torch threads on the CPU;
 - ``split``: ``nproc`` concurrent single-thread processes, each an ensemble of ``K / nproc`` seeds
-  (``models_per_job=K/nproc``; measured when ``nproc`` divides K and K > nproc).
+  (``models_per_job=K/nproc``; measured on the CPU when ``nproc`` divides K and K > nproc).
 
 The unit is the **model-step**: one optimiser step of one seed. Which layout gives most
 model-steps per second decides the default of the local profile (one model per job, or an
@@ -16,22 +16,24 @@ throughput of one model.
 
 How it is measured. Every timing runs the real training step (:meth:`EnsembleModule.train_step`:
 data, forward, backward, per-member clipping and Adam) with the curriculum pinned to one horizon
-(``curriculum_horizons=(H,)``). Warm-up steps run first and are excluded; timings use
+(``curriculum_horizons=(H,)``). Warm-up steps run first and are excluded; each step is timed with
 ``time.perf_counter`` (after ``torch.cuda.synchronize`` on a GPU). Single-thread workers are
 started once with the ``spawn`` method and reused; concurrent workers build their models and warm
 up, then start their timed steps together, each times its own steps, and the aggregate is the sum
 of their rates. K single-model jobs run ``c = min(K, nproc)`` at a time take ``ceil(K / c)``
 waves, so their throughput is ``K / ceil(K / c) * r_c``, ``r_c`` being the measured per-process
 rate at concurrency c. The ensemble runs in the main process. Unless ``--no-lightning``, one
-worker also times :func:`vbpipe.training.train_block` (the full path, with the Lightning
-``Trainer``) against a bare ``train_step`` loop of the same steps for one model.
+worker also compares :func:`vbpipe.training.train_block` (the full path, with the Lightning
+``Trainer``) with a bare ``train_step`` loop of the same steps for one model.
 
+Rates use the **median** step time (robust to other jobs on a shared machine taking the cores
+for a while); the mean over the whole measurement is printed next to it, and where the two
+differ much the machine was noisy. The load average before and after is printed with the table.
 A measurement times ``max(--min-steps, ceil(--steps / K))`` steps of K models, or stops after the
-step that passes ``--seconds``, so the run takes about the same time on a slow or a busy machine.
-Warm-up (``--warmup`` steps, at least one) stops at the same budget. CPU numbers are only as quiet
-as the machine: the load average before and after is printed with the table.
+step that passes ``--seconds``, so the run takes about as long on a slow or busy machine; warm-up
+(``--warmup`` steps, at least one) stops at the same budget.
 
-    python benchmarks/train_throughput.py                # defaults (CPU: minutes on 2 cores)
+    python benchmarks/train_throughput.py                # defaults (CPU: ~6 min on 2 cores)
     python benchmarks/train_throughput.py --quick        # smoke test
     python benchmarks/train_throughput.py --device cuda  # GPU: ensemble vs one model on the GPU
 """
@@ -43,6 +45,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -84,19 +87,30 @@ def sync(device: str) -> None:
 
 def run_steps(
     module: EnsembleModule, steps: int, device: str, budget: float = math.inf, at_least: int = 1
-) -> tuple[int, float]:
-    """Call ``train_step`` ``steps`` times, or stop once ``budget`` seconds are spent (after at
-    least ``at_least`` steps); returns (steps done, seconds)."""
+) -> list[float]:
+    """Seconds of each ``train_step`` call: ``steps`` calls, or fewer (but at least ``at_least``)
+    once ``budget`` seconds are spent."""
+    times = []
     sync(device)
-    start = time.perf_counter()
-    done = 0
-    while done < steps:
+    start = previous = time.perf_counter()
+    while len(times) < steps:
         module.train_step()
-        done += 1
-        if done >= at_least and time.perf_counter() - start > budget:
+        sync(device)
+        now = time.perf_counter()
+        times.append(now - previous)
+        previous = now
+        if len(times) >= at_least and now - start > budget:
             break
-    sync(device)
-    return done, time.perf_counter() - start
+    return times
+
+
+def rates(members: int, times: list[float]) -> dict:
+    """Model-steps per second from per-step times: by the median step and over the whole run."""
+    return {
+        "median": members / statistics.median(times),
+        "mean": members * len(times) / sum(times),
+        "steps": len(times),
+    }
 
 
 # -- single-thread worker processes ----------------------------------------------------------------
@@ -115,55 +129,65 @@ def serve(rank: int, device: str, task, tasks, results) -> None:
     """One request: a timed measurement (after a "go") or the Lightning comparison."""
     kind, spec = task
     if kind == "measure":
-        module = make_module(
-            spec["hidden"], spec["horizon"], spec["members"], device, rank * spec["members"]
-        )
+        members = spec["members"]
+        module = make_module(spec["hidden"], spec["horizon"], members, device, rank * members)
         run_steps(module, spec["warmup"], device, spec["seconds"])
         results.put(("ready", rank))
         tasks.get()  # "go": every concurrent worker is warm
-        steps, seconds = run_steps(
-            module, spec["steps"], device, spec["seconds"], spec["min_steps"]
-        )
-        results.put(("done", rank, steps * spec["members"], seconds))
+        times = run_steps(module, spec["steps"], device, spec["seconds"], spec["min_steps"])
+        results.put(("done", rank, rates(members, times)))
     elif kind == "lightning":
         results.put(("lightning", rank, lightning_overhead(spec, device)))
 
 
 def lightning_overhead(spec: dict, device: str) -> dict:
-    """One model, ``steps`` steps: ``train_block`` (Lightning) vs a bare ``train_step`` loop."""
+    """One model: ``train_block`` (Lightning ``Trainer``) vs a bare ``train_step`` loop.
+
+    The bare loop runs first within the time budget; ``train_block`` then runs as many steps. The
+    per-step cost inside Lightning is the median interval between ``training_step`` calls; the
+    wall ratio also counts the setup (Trainer, logs, checkpoints written at the end).
+    """
     hidden, horizon = spec["hidden"], spec["horizon"]
+    starts: list[float] = []
+    original = EnsembleModule.training_step
 
-    def bare(count: int, budget: float = math.inf) -> tuple[int, float]:
-        start = time.perf_counter()
-        module = make_module(hidden, horizon, 1, device)
-        done = run_steps(module, count, device, budget, spec["min_steps"])[0]
-        return done, time.perf_counter() - start
+    def timed_training_step(self, batch, batch_idx):
+        starts.append(time.perf_counter())
+        return original(self, batch, batch_idx)
 
-    def block(count: int) -> tuple[float, float]:
-        config = make_config(hidden, horizon, epochs=1, steps_per_epoch=count, validation_batches=0)
-        threads = 1 if device == "cpu" else None
+    def block(steps: int) -> float:
+        config = make_config(hidden, horizon, epochs=1, steps_per_epoch=steps, validation_batches=0)
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            result = train_block(
+            train_block(
                 config,
                 [0],
                 output_dir=Path(folder),
                 accelerator=device.split(":")[0],
-                threads=threads,
+                threads=1 if device == "cpu" else None,
                 tensorboard=False,
                 progress=False,
                 save_every_steps=0,
             )
-            return result.wall_seconds, time.perf_counter() - start
+            return time.perf_counter() - start
 
-    first_call = block(spec["warmup"])[1]  # one-time Lightning cost of a job, then warm runs
-    steps, bare_s = bare(spec["steps"], spec["seconds"])  # the budget fixes the step count
-    block_s, call_s = block(steps)
+    first_call = block(spec["warmup"])  # a job's first Trainer; the runs below are warm
+    start = time.perf_counter()
+    module = make_module(hidden, horizon, 1, device)
+    times = run_steps(module, spec["steps"], device, spec["seconds"], spec["min_steps"])
+    bare_wall = time.perf_counter() - start
+    EnsembleModule.training_step = timed_training_step
+    try:
+        block_wall = block(len(times))
+    finally:
+        EnsembleModule.training_step = original
+    intervals = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)]
     return {
-        "steps": steps,
-        "bare_s": bare_s,
-        "block_s": block_s,
-        "call_s": call_s,
+        "steps": len(times),
+        "bare_step_s": statistics.median(times),
+        "block_step_s": statistics.median(intervals) if intervals else math.nan,
+        "bare_wall_s": bare_wall,
+        "block_wall_s": block_wall,
         "first_call_s": first_call,
     }
 
@@ -182,16 +206,15 @@ class Workers:
         for proc in self.procs:
             proc.start()
 
-    def measure(self, concurrency: int, spec: dict) -> list[float]:
-        """Per-process model-steps/s of ``concurrency`` workers running ``spec`` together."""
+    def measure(self, concurrency: int, spec: dict) -> list[dict]:
+        """Rates of each of ``concurrency`` workers running ``spec`` at the same time."""
         for queue in self.tasks[:concurrency]:
             queue.put(("measure", spec))
         for _ in range(concurrency):
             self._get("ready")
         for queue in self.tasks[:concurrency]:
             queue.put(("go", None))
-        done = [self._get("done") for _ in range(concurrency)]
-        return [model_steps / seconds for _, _, model_steps, seconds in done]
+        return [self._get("done")[2] for _ in range(concurrency)]
 
     def lightning(self, spec: dict) -> dict:
         self.tasks[0].put(("lightning", spec))
@@ -219,135 +242,114 @@ def timing(args, members: int) -> dict:
     return {"steps": steps, "seconds": args.seconds, "min_steps": args.min_steps}
 
 
+def total(per_process: list[dict], scale: float = 1.0) -> dict:
+    """Aggregate rate of processes running together (times ``scale``)."""
+    return {key: scale * sum(p[key] for p in per_process) for key in ("median", "mean")}
+
+
 def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) -> dict:
     base = {"hidden": hidden, "horizon": horizon, "warmup": args.warmup}
     gpu = args.device.startswith("cuda")
     levels = [1] if gpu else sorted({min(k, nproc) for k in args.ks})
-    per_proc = {}  # concurrency -> list of per-process rates of single-model workers
+    per_process = {}  # concurrency -> rates of each single-model worker
     for level in levels:
-        per_proc[level] = workers.measure(level, {**base, "members": 1, **timing(args, 1)})
-        log(
-            f"  singles  c={level}: {sum(per_proc[level]):8.1f} model-steps/s "
-            f"({', '.join(f'{r:.1f}' for r in per_proc[level])} per process)"
-        )
+        per_process[level] = workers.measure(level, {**base, "members": 1, **timing(args, 1)})
+        log(f"  singles  c={level}: {total(per_process[level])['median']:8.1f} model-steps/s")
     rows = []
     for k in args.ks:
         level = 1 if gpu else min(k, nproc)
-        rate = mean(per_proc[level])
-        singles = k / math.ceil(k / level) * rate
+        # K jobs, `level` at a time: ceil(K / level) waves at the per-process rate of `level`.
+        singles = total(per_process[level], k / math.ceil(k / level) / level)
         how = "1 model on the GPU" if gpu else f"{k} x 1-model jobs, {level} at a time, 1 thr"
         rows.append(row(hidden, horizon, k, "singles", how, singles, None))
 
         module = make_module(hidden, horizon, k, args.device)
         run_steps(module, args.warmup, args.device, args.seconds)
         plan = timing(args, k)
-        steps, seconds = run_steps(
-            module, plan["steps"], args.device, plan["seconds"], plan["min_steps"]
-        )
-        ensemble = k * steps / seconds
+        times = run_steps(module, plan["steps"], args.device, plan["seconds"], plan["min_steps"])
         del module
+        ensemble = rates(k, times)
         threads = "" if gpu else f", {torch.get_num_threads()} thr"
-        rows.append(
-            row(
-                hidden,
-                horizon,
-                k,
-                "ensemble",
-                f"1 job x {k} models{threads}",
-                ensemble,
-                ensemble / singles,
-            )
-        )
-        log(f"  ensemble K={k}: {ensemble:8.1f} model-steps/s (singles {singles:.1f})")
+        how = f"1 job x {k} models{threads}"
+        rows.append(row(hidden, horizon, k, "ensemble", how, ensemble, singles))
+        log(f"  ensemble K={k}: {ensemble['median']:8.1f} (singles {singles['median']:.1f})")
 
         if not gpu and args.split and k > nproc and k % nproc == 0:
             part = k // nproc
-            split = sum(workers.measure(nproc, {**base, "members": part, **timing(args, part)}))
-            rows.append(
-                row(
-                    hidden,
-                    horizon,
-                    k,
-                    "split",
-                    f"{nproc} jobs x {part} models, 1 thr",
-                    split,
-                    split / singles,
-                )
-            )
-            log(f"  split    K={k}: {split:8.1f} model-steps/s")
+            split = total(workers.measure(nproc, {**base, "members": part, **timing(args, part)}))
+            how = f"{nproc} jobs x {part} models, 1 thr"
+            rows.append(row(hidden, horizon, k, "split", how, split, singles))
+            log(f"  split    K={k}: {split['median']:8.1f}")
     result = {
         "hidden": hidden,
         "horizon": horizon,
         "rows": rows,
-        "single_rate": mean(per_proc[1]),
-        "concurrent": {str(c): sum(r) for c, r in per_proc.items()},
+        "concurrent": {str(c): total(r) for c, r in per_process.items()},
     }
     if args.lightning:
         result["lightning"] = workers.lightning({**base, **timing(args, 1)})
-        lt = result["lightning"]
-        log(
-            f"  lightning: train_block {lt['block_s']:.2f}s vs bare {lt['bare_s']:.2f}s "
-            f"for {lt['steps']} steps"
-        )
     return result
 
 
-def row(hidden, horizon, k, layout, how, rate, ratio) -> dict:
+def row(hidden, horizon, k, layout, how, rate: dict, singles: dict | None) -> dict:
     return {
         "hidden": hidden,
         "horizon": horizon,
         "K": k,
         "layout": layout,
         "how": how,
-        "model_steps_per_s": rate,
-        "ms_per_model_step": 1000.0 / rate,
-        "ratio_vs_singles": ratio,
+        "model_steps_per_s": rate["median"],
+        "model_steps_per_s_mean": rate["mean"],
+        "ms_per_model_step": 1000.0 / rate["median"],
+        "ratio_vs_singles": None if singles is None else rate["median"] / singles["median"],
     }
-
-
-def mean(values: list[float]) -> float:
-    return sum(values) / len(values)
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def print_report(args, results: list[dict], nproc: int, loads: tuple, seconds: float) -> None:
+def print_report(args, results: list[dict], nproc: int, loads: list, seconds: float) -> None:
     gpu = args.device.startswith("cuda")
     where = torch.cuda.get_device_name() if gpu else f"CPU, {nproc} cores"
+    print(f"\nTraining throughput, {where}, torch {torch.__version__}")
     print(
-        f"\nTraining throughput ({where}; torch {torch.__version__}); model-steps/s = optimiser "
-        f"steps of one seed per second, all processes together; ms = wall ms per model-step."
+        "steps/s: model-steps (one optimiser step of one seed) per second, all processes of the "
+        "layout together,\nfrom the median step time; ms: wall ms per model-step; mean: steps/s "
+        "over the whole measurement (noise check)"
     )
     print(
         f"load average before {loads[0]:.2f}, after {loads[1]:.2f}; "
         f"benchmark took {seconds / 60:.1f} min\n"
     )
-    header = f"{'hidden':>6} {'H':>4} {'K':>3}  {'layout':<9}{'how':<40}{'steps/s':>9}{'ms':>8}"
-    print(header + f"{'vs singles':>12}")
-    print("-" * (len(header) + 12))
+    header = (
+        f"{'hidden':>6} {'H':>4} {'K':>3}  {'layout':<9}{'how':<38}"
+        f"{'steps/s':>9}{'ms':>8}{'mean':>9}{'vs singles':>12}"
+    )
+    print(header)
+    print("-" * len(header))
     for result in results:
         for r in result["rows"]:
             ratio = "" if r["ratio_vs_singles"] is None else f"{r['ratio_vs_singles']:.2f}x"
             print(
-                f"{r['hidden']:>6} {r['horizon']:>4} {r['K']:>3}  {r['layout']:<9}{r['how']:<40}"
-                f"{r['model_steps_per_s']:>9.1f}{r['ms_per_model_step']:>8.2f}{ratio:>12}"
+                f"{r['hidden']:>6} {r['horizon']:>4} {r['K']:>3}  {r['layout']:<9}{r['how']:<38}"
+                f"{r['model_steps_per_s']:>9.1f}{r['ms_per_model_step']:>8.2f}"
+                f"{r['model_steps_per_s_mean']:>9.1f}{ratio:>12}"
             )
     print()
     for result in results:
+        one = result["concurrent"]["1"]["median"]
         text = (
-            f"hidden {result['hidden']:>3} H {result['horizon']:>3}: 1 process x 1 thread "
-            f"{result['single_rate']:.1f} model-steps/s"
+            f"hidden {result['hidden']:>3} H {result['horizon']:>3}: 1 process x 1 thread {one:.1f}"
         )
         if not gpu and str(nproc) in result["concurrent"]:
-            agg = result["concurrent"][str(nproc)]
-            text += f"; {nproc} concurrent {agg:.1f} ({agg / result['single_rate']:.2f}x)"
+            agg = result["concurrent"][str(nproc)]["median"]
+            text += f", {nproc} concurrent {agg:.1f} ({agg / one:.2f}x) model-steps/s"
         if "lightning" in result:
             lt = result["lightning"]
             text += (
-                f"; Lightning train_block/bare loop ({lt['steps']} steps) "
-                f"{lt['block_s'] / lt['bare_s']:.2f}x, first call {lt['first_call_s']:.1f}s"
+                f"; Lightning/bare per step {lt['block_step_s'] / lt['bare_step_s']:.2f}x, "
+                f"wall {lt['block_wall_s'] / lt['bare_wall_s']:.2f}x ({lt['steps']} steps)"
             )
         print(text)
     if gpu:
@@ -434,7 +436,7 @@ def main(argv=None) -> None:
         workers.close()
     loads.append(os.getloadavg()[0])
     seconds = time.perf_counter() - started
-    print_report(args, results, nproc, tuple(loads), seconds)
+    print_report(args, results, nproc, loads, seconds)
     if args.json:
         payload = {
             "device": args.device,

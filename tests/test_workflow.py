@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def copy_project(dest: Path, with_source: bool = False) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
         source = ROOT / name
         if source.is_dir():
@@ -204,15 +205,19 @@ def test_editing_training_code_retrains(finished_run, tmp_path):
     clone = tmp_path / "clone"
     shutil.copytree(project, clone, symlinks=True)
     env = {**env, "PYTHONPATH": str(clone / "src")}
-    with open(clone / "src" / "vbpipe" / "training.py", "a") as handle:
-        handle.write("\n# an edit\n")
+    training = clone / "src" / "vbpipe" / "training.py"
+    with open(training, "a") as handle:
+        handle.write("\n# a comment and a reformatting change nothing ...\n")
+    assert scheduled(snakemake(clone, "-n", env=env)) == {}
+    with open(training, "a") as handle:
+        handle.write("\nRECENT = 49  # ... a change of the code retrains\n")
     counts = scheduled(snakemake(clone, "-n", env=env))
     assert counts["train"] == 3  # tiny_a: one block of two, tiny_b: two blocks of one
     figures_clone = tmp_path / "figures"
     shutil.copytree(project, figures_clone, symlinks=True)
     env = {**env, "PYTHONPATH": str(figures_clone / "src")}
     with open(figures_clone / "src" / "vbpipe" / "evaluation" / "figures.py", "a") as handle:
-        handle.write("\n# an edit\n")
+        handle.write("\nCMAP = 'RdBu_r'\n")
     counts = scheduled(snakemake(figures_clone, "-n", env=env))
     assert "train" not in counts and "evaluate_model" not in counts
     assert counts.get("model_figures") == 2 and counts.get("global_figures") == 2
@@ -227,3 +232,21 @@ def test_bad_config_is_refused_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "hidden_dim" in result.stdout + result.stderr
     assert not (project / "results").exists()
+
+
+def test_report_builds_from_the_tiny_run(finished_run):
+    project, env = finished_run
+    result = snakemake(project, "--report", "report.html", env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    html = (project / "report.html").read_text(errors="replace")
+    for name in (
+        "figure4_copy.png",
+        "global_complex_plane.png",
+        "table1.csv",
+        "pca_embedding.png",
+        "comparison_spectra.png",
+        "test_sample.png",
+        "example_persistence_diagrams.png",
+    ):
+        assert name in html, name
+    assert "variable-memory basis" in html  # a caption made it in

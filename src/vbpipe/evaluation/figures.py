@@ -14,6 +14,7 @@ one panel per sequence length.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -176,7 +177,7 @@ def spectrum_figure(
         ax.set_ylim(-lim, lim)
     for ax in axes[len(lengths) :]:
         ax.set_visible(False)
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, width=int(8 * 4.6 * cols)), fontsize=10)
     return fig
 
 
