@@ -295,3 +295,11 @@ def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, how):
         for name in a:
             np.testing.assert_array_equal(a[name], b[name])
         assert not (out / "resume" / f"model-{seed}" / "checkpoint" / "resume.pt").exists()
+
+
+def test_gpu_request_without_cuda_is_a_clear_error(monkeypatch):
+    from vbpipe.training import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        resolve_device("gpu")
