@@ -26,12 +26,13 @@ rate at concurrency c. The ensemble runs in the main process. Unless ``--no-ligh
 worker also compares :func:`vbpipe.training.train_block` (the full path, with the Lightning
 ``Trainer``) with a bare ``train_step`` loop of the same steps for one model.
 
-Rates use the **median** step time (robust to other jobs on a shared machine taking the cores
-for a while); the mean over the whole measurement is printed next to it, and where the two
-differ much the machine was noisy. The load average before and after is printed with the table.
-A measurement times ``max(--min-steps, ceil(--steps / K))`` steps of K models, or stops after the
-step that passes ``--seconds``, so the run takes about as long on a slow or busy machine; warm-up
-(``--warmup`` steps, at least one) stops at the same budget.
+The CPU here may be shared with other jobs, so every layout of one (hidden, horizon) is measured
+in ``--rounds`` interleaved rounds (alternating order; models built and warmed once), each round's
+rate comes from its **median** step time, and the best round counts. The mean over all rounds is
+printed next to it: where the two differ much, the machine was noisy; the load average before and
+after is printed too. A round times ``max(--min-steps, ceil(--steps / K / rounds))`` steps of K
+models or stops after the step that passes ``--seconds / rounds``, so the run takes about as long
+on a slow or a busy machine; warm-up (``--warmup`` steps, at least one) stops at ``--seconds``.
 
     python benchmarks/train_throughput.py                # defaults (CPU: ~6 min on 2 cores)
     python benchmarks/train_throughput.py --quick        # smoke test
@@ -109,7 +110,6 @@ def rates(members: int, times: list[float]) -> dict:
     return {
         "median": members / statistics.median(times),
         "mean": members * len(times) / sum(times),
-        "steps": len(times),
     }
 
 
@@ -118,34 +118,40 @@ def worker(rank: int, device: str, tasks, results) -> None:
     """Runs measurement requests from ``tasks`` with one torch thread until it receives ``None``."""
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning vs newer torch, harmless
+    modules: dict[tuple, EnsembleModule] = {}  # built and warmed once, timed in every round
     while (task := tasks.get()) is not None:
         try:
-            serve(rank, device, task, tasks, results)
+            serve(rank, device, task, tasks, results, modules)
         except Exception:  # report, do not leave the main process waiting
             results.put(("error", rank, traceback.format_exc()))
 
 
-def serve(rank: int, device: str, task, tasks, results) -> None:
-    """One request: a timed measurement (after a "go") or the Lightning comparison."""
+def serve(rank: int, device: str, task, tasks, results, modules: dict) -> None:
+    """One request: a timed measurement (after a "go"), the Lightning comparison, or "clear"."""
     kind, spec = task
     if kind == "measure":
         members = spec["members"]
-        module = make_module(spec["hidden"], spec["horizon"], members, device, rank * members)
-        run_steps(module, spec["warmup"], device, spec["seconds"])
+        key = (spec["hidden"], spec["horizon"], members)
+        if key not in modules:
+            modules[key] = make_module(*key, device, first_seed=rank * members)
+            run_steps(modules[key], spec["warmup"], device, spec["seconds"])
         results.put(("ready", rank))
         tasks.get()  # "go": every concurrent worker is warm
-        times = run_steps(module, spec["steps"], device, spec["seconds"], spec["min_steps"])
+        times = run_steps(modules[key], spec["steps"], device, spec["seconds"], spec["min_steps"])
         results.put(("done", rank, rates(members, times)))
     elif kind == "lightning":
         results.put(("lightning", rank, lightning_overhead(spec, device)))
+    elif kind == "clear":
+        modules.clear()
 
 
 def lightning_overhead(spec: dict, device: str) -> dict:
     """One model: ``train_block`` (Lightning ``Trainer``) vs a bare ``train_step`` loop.
 
-    The bare loop runs first within the time budget; ``train_block`` then runs as many steps. The
-    per-step cost inside Lightning is the median interval between ``training_step`` calls; the
-    wall ratio also counts the setup (Trainer, logs, checkpoints written at the end).
+    In each round the bare loop runs within the time budget, then ``train_block`` runs as many
+    steps. The per-step cost inside Lightning is the median interval between ``training_step``
+    calls; the wall times also count the setup (Trainer, logs, checkpoints written at the end).
+    The best round of each is kept.
     """
     hidden, horizon = spec["hidden"], spec["horizon"]
     starts: list[float] = []
@@ -171,25 +177,29 @@ def lightning_overhead(spec: dict, device: str) -> dict:
             )
             return time.perf_counter() - start
 
-    first_call = block(spec["warmup"])  # a job's first Trainer; the runs below are warm
-    start = time.perf_counter()
-    module = make_module(hidden, horizon, 1, device)
-    times = run_steps(module, spec["steps"], device, spec["seconds"], spec["min_steps"])
-    bare_wall = time.perf_counter() - start
-    EnsembleModule.training_step = timed_training_step
-    try:
-        block_wall = block(len(times))
-    finally:
-        EnsembleModule.training_step = original
-    intervals = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)]
-    return {
-        "steps": len(times),
-        "bare_step_s": statistics.median(times),
-        "block_step_s": statistics.median(intervals) if intervals else math.nan,
-        "bare_wall_s": bare_wall,
-        "block_wall_s": block_wall,
-        "first_call_s": first_call,
-    }
+    first_call = block(spec["warmup"])  # a job's first Trainer; the rounds below are warm
+    best = {"bare_step_s": math.inf, "block_step_s": math.inf}
+    best |= {"bare_wall_s": math.inf, "block_wall_s": math.inf}
+    for _ in range(spec["rounds"]):
+        start = time.perf_counter()
+        module = make_module(hidden, horizon, 1, device)
+        times = run_steps(module, spec["steps"], device, spec["seconds"], spec["min_steps"])
+        bare_wall = time.perf_counter() - start
+        starts.clear()
+        EnsembleModule.training_step = timed_training_step
+        try:
+            block_wall = block(len(times))
+        finally:
+            EnsembleModule.training_step = original
+        intervals = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True)]
+        round_ = {
+            "bare_step_s": statistics.median(times),
+            "block_step_s": statistics.median(intervals) if intervals else math.inf,
+            "bare_wall_s": bare_wall / len(times),
+            "block_wall_s": block_wall / len(times),
+        }
+        best = {key: min(best[key], value) for key, value in round_.items()}
+    return {**best, "steps": len(times), "first_call_s": first_call}
 
 
 class Workers:
@@ -206,19 +216,24 @@ class Workers:
         for proc in self.procs:
             proc.start()
 
-    def measure(self, concurrency: int, spec: dict) -> list[dict]:
-        """Rates of each of ``concurrency`` workers running ``spec`` at the same time."""
+    def measure(self, concurrency: int, spec: dict) -> dict:
+        """Aggregate rate of ``concurrency`` workers running ``spec`` at the same time."""
         for queue in self.tasks[:concurrency]:
             queue.put(("measure", spec))
         for _ in range(concurrency):
             self._get("ready")
         for queue in self.tasks[:concurrency]:
             queue.put(("go", None))
-        return [self._get("done")[2] for _ in range(concurrency)]
+        done = [self._get("done")[2] for _ in range(concurrency)]
+        return {key: sum(d[key] for d in done) for key in ("median", "mean")}
 
     def lightning(self, spec: dict) -> dict:
         self.tasks[0].put(("lightning", spec))
         return self._get("lightning")[2]
+
+    def clear(self) -> None:
+        for queue in self.tasks:
+            queue.put(("clear", None))
 
     def _get(self, kind: str):
         message = self.results.get(timeout=3600)
@@ -237,57 +252,75 @@ class Workers:
 
 # -- the benchmark ---------------------------------------------------------------------------------
 def timing(args, members: int) -> dict:
-    """Timed steps of one measurement: ``--steps`` model-steps or ``--seconds``, whichever first."""
-    steps = max(args.min_steps, math.ceil(args.steps / members))
-    return {"steps": steps, "seconds": args.seconds, "min_steps": args.min_steps}
-
-
-def total(per_process: list[dict], scale: float = 1.0) -> dict:
-    """Aggregate rate of processes running together (times ``scale``)."""
-    return {key: scale * sum(p[key] for p in per_process) for key in ("median", "mean")}
+    """One round of one measurement: its share of ``--steps`` model-steps or ``--seconds``."""
+    steps = max(args.min_steps, math.ceil(args.steps / members / args.rounds))
+    return {"steps": steps, "seconds": args.seconds / args.rounds, "min_steps": args.min_steps}
 
 
 def measure_pair(args, workers: Workers, hidden: int, horizon: int, nproc: int) -> dict:
+    """Every layout of one (hidden, horizon), in interleaved rounds; the best round counts."""
     base = {"hidden": hidden, "horizon": horizon, "warmup": args.warmup}
     gpu = args.device.startswith("cuda")
-    levels = [1] if gpu else sorted({min(k, nproc) for k in args.ks})
-    per_process = {}  # concurrency -> rates of each single-model worker
-    for level in levels:
-        per_process[level] = workers.measure(level, {**base, "members": 1, **timing(args, 1)})
-        log(f"  singles  c={level}: {total(per_process[level])['median']:8.1f} model-steps/s")
+    ensembles: dict[int, EnsembleModule] = {}
+
+    def ensemble(k: int) -> dict:
+        if k not in ensembles:
+            ensembles[k] = make_module(hidden, horizon, k, args.device)
+            run_steps(ensembles[k], args.warmup, args.device, args.seconds)
+        plan = timing(args, k)
+        times = run_steps(
+            ensembles[k], plan["steps"], args.device, plan["seconds"], plan["min_steps"]
+        )
+        return rates(k, times)
+
+    cells = {
+        ("singles", c): (lambda c=c: workers.measure(c, {**base, "members": 1, **timing(args, 1)}))
+        for c in ([1] if gpu else sorted({min(k, nproc) for k in args.ks}))
+    }
+    for k in args.ks:
+        cells[("ensemble", k)] = lambda k=k: ensemble(k)
+        if not gpu and args.split and k > nproc and k % nproc == 0:
+            spec = {**base, "members": k // nproc, **timing(args, k // nproc)}
+            cells[("split", k)] = lambda spec=spec: workers.measure(nproc, spec)
+    rounds: dict[tuple, list[dict]] = {cell: [] for cell in cells}
+    for index in range(args.rounds):
+        order = list(cells) if index % 2 == 0 else list(reversed(cells))  # no layout always first
+        for cell in order:
+            rounds[cell].append(cells[cell]())
+        log(f"  round {index + 1}/{args.rounds} done")
+    ensembles.clear()
+    workers.clear()
+    best = {
+        cell: {
+            "median": max(r["median"] for r in rs),
+            "mean": statistics.mean(r["mean"] for r in rs),
+        }
+        for cell, rs in rounds.items()
+    }
+
     rows = []
     for k in args.ks:
         level = 1 if gpu else min(k, nproc)
-        # K jobs, `level` at a time: ceil(K / level) waves at the per-process rate of `level`.
-        singles = total(per_process[level], k / math.ceil(k / level) / level)
+        # K jobs, `level` at a time: ceil(K / level) waves at the aggregate rate of `level`.
+        scale = k / math.ceil(k / level) / level
+        singles = {key: scale * value for key, value in best[("singles", level)].items()}
         how = "1 model on the GPU" if gpu else f"{k} x 1-model jobs, {level} at a time, 1 thr"
         rows.append(row(hidden, horizon, k, "singles", how, singles, None))
-
-        module = make_module(hidden, horizon, k, args.device)
-        run_steps(module, args.warmup, args.device, args.seconds)
-        plan = timing(args, k)
-        times = run_steps(module, plan["steps"], args.device, plan["seconds"], plan["min_steps"])
-        del module
-        ensemble = rates(k, times)
         threads = "" if gpu else f", {torch.get_num_threads()} thr"
         how = f"1 job x {k} models{threads}"
-        rows.append(row(hidden, horizon, k, "ensemble", how, ensemble, singles))
-        log(f"  ensemble K={k}: {ensemble['median']:8.1f} (singles {singles['median']:.1f})")
-
-        if not gpu and args.split and k > nproc and k % nproc == 0:
-            part = k // nproc
-            split = total(workers.measure(nproc, {**base, "members": part, **timing(args, part)}))
-            how = f"{nproc} jobs x {part} models, 1 thr"
-            rows.append(row(hidden, horizon, k, "split", how, split, singles))
-            log(f"  split    K={k}: {split['median']:8.1f}")
+        rows.append(row(hidden, horizon, k, "ensemble", how, best[("ensemble", k)], singles))
+        if ("split", k) in best:
+            how = f"{nproc} jobs x {k // nproc} models, 1 thr"
+            rows.append(row(hidden, horizon, k, "split", how, best[("split", k)], singles))
     result = {
         "hidden": hidden,
         "horizon": horizon,
         "rows": rows,
-        "concurrent": {str(c): total(r) for c, r in per_process.items()},
+        "concurrent": {str(c): best[("singles", c)] for kind, c in cells if kind == "singles"},
+        "rounds": {f"{kind} {n}": rs for (kind, n), rs in rounds.items()},
     }
     if args.lightning:
-        result["lightning"] = workers.lightning({**base, **timing(args, 1)})
+        result["lightning"] = workers.lightning({**base, **timing(args, 1), "rounds": args.rounds})
     return result
 
 
@@ -315,8 +348,8 @@ def print_report(args, results: list[dict], nproc: int, loads: list, seconds: fl
     print(f"\nTraining throughput, {where}, torch {torch.__version__}")
     print(
         "steps/s: model-steps (one optimiser step of one seed) per second, all processes of the "
-        "layout together,\nfrom the median step time; ms: wall ms per model-step; mean: steps/s "
-        "over the whole measurement (noise check)"
+        f"layout together,\nfrom the median step time of the best of {args.rounds} interleaved "
+        "rounds; ms: wall ms per model-step;\nmean: steps/s over all rounds (noise check)"
     )
     print(
         f"load average before {loads[0]:.2f}, after {loads[1]:.2f}; "
@@ -349,7 +382,7 @@ def print_report(args, results: list[dict], nproc: int, loads: list, seconds: fl
             lt = result["lightning"]
             text += (
                 f"; Lightning/bare per step {lt['block_step_s'] / lt['bare_step_s']:.2f}x, "
-                f"wall {lt['block_wall_s'] / lt['bare_wall_s']:.2f}x ({lt['steps']} steps)"
+                f"incl. setup {lt['block_wall_s'] / lt['bare_wall_s']:.2f}x ({lt['steps']} steps)"
             )
         print(text)
     if gpu:
@@ -389,6 +422,12 @@ def parse_args(argv=None):
         help="fewest timed steps of a measurement, whatever the budget (default 3)",
     )
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds per layout, the best counts; they share --seconds (default 3)",
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
         "--no-lightning",
