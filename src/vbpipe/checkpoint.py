@@ -17,7 +17,7 @@ import os
 import platform
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +81,7 @@ def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome
         "hparams": dict(hparams),
         "outcome": dict(outcome),
         "versions": library_versions(),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     validate_payload(payload, path)
     atomic_torch_save(payload, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .tasks import Task, TaskIdError, parse_task_id, seq_length_bounds
 
@@ -197,7 +197,7 @@ def experiment_config_json(
         "metadata": {
             "experiment_name": experiment_name,
             "variant": variant,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "script": script,
         },
         "task": {

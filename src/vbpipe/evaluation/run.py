@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import figures as fig
@@ -387,7 +387,7 @@ def run_evaluate_directory(
     training_config = io.read_variant_config(model_dirs[0]) if one_variant else None
     evaluation_config = {
         "metadata": {
-            "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "script": "vbpipe evaluate",
             "models_dir": str(models_dir),
         },

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jsonschema
 
@@ -55,7 +55,7 @@ def build_summary(
             variants[name] = r.get("variant_params")
     return {
         "schema_version": SUMMARY_SCHEMA_VERSION,
-        "timestamp": timestamp or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": timestamp or datetime.now(UTC).isoformat(timespec="seconds"),
         "n_models": len(records),
         "n_failed": len(failures),
         "failed_models": failures,
