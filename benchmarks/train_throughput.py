@@ -34,7 +34,7 @@ after is printed too. A round times ``max(--min-steps, ceil(--steps / K / rounds
 models or stops after the step that passes ``--seconds / rounds``, so the run takes about as long
 on a slow or a busy machine; warm-up (``--warmup`` steps, at least one) stops at ``--seconds``.
 
-    python benchmarks/train_throughput.py                # defaults (CPU: ~6 min on 2 cores)
+    python benchmarks/train_throughput.py                # defaults (CPU: ~6-8 min on 2 cores)
     python benchmarks/train_throughput.py --quick        # smoke test
     python benchmarks/train_throughput.py --device cuda  # GPU: ensemble vs one model on the GPU
 """
@@ -412,8 +412,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--seconds",
         type=float,
-        default=8.0,
-        help="time budget of one measurement: it stops after the step that passes it (default 8)",
+        default=6.0,
+        help="time budget of one layout, shared by its rounds (default 6)",
     )
     parser.add_argument(
         "--min-steps",

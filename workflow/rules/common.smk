@@ -94,7 +94,10 @@ def experiment_arrays(wildcards):
 
 
 def experiment_evaluation_config(wildcards):
-    return {"experiment": wildcards.experiment, "evaluation": evaluation_options(wildcards)}
+    return {
+        "experiment": wildcards.experiment,
+        "evaluation": evaluation_options(wildcards),
+    }
 
 
 def task_labels(experiment):
