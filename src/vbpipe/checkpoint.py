@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .fileio import atomic_open
 
 FORMAT = "vbpipe-model"
 FORMAT_VERSION = 1
@@ -56,18 +56,8 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
 
     A killed process leaves either the old file or the new one, never a truncated file under ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as handle:
+        torch.save(obj, handle)
 
 
 def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome: dict) -> None:

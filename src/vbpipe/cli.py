@@ -21,6 +21,7 @@ from .config import (
     experiment_config_json,
     original_seeds,
 )
+from .fileio import write_json
 from .tasks import TaskIdError, parse_task_id
 
 
@@ -174,10 +175,7 @@ def write_experiment_config(path: Path, new: dict, overwrite: bool) -> None:
         new["metadata"]["created_at"] = old["metadata"].get(
             "created_at", new["metadata"]["created_at"]
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(new, indent=2) + "\n")
-    tmp.replace(path)
+    write_json(path, new)
 
 
 def _train_one_block(kwargs: dict):

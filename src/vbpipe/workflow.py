@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, experiment_config_json
+from .fileio import write_json
 from .sweep import Experiment, Variant
 
 PACKAGE = Path(__file__).resolve().parent
@@ -228,7 +229,7 @@ def split_summary_by(
     for label in sorted(groups, key=_natural):
         path = out_dir / f"summary_{label.replace('=', '_').replace('/', '-')}.json"
         part = {**summary, "metrics": groups[label], "n_models": len(groups[label])}
-        path.write_text(json.dumps(part))
+        write_json(path, part, indent=None)
         paths.append(path)
         labels.append(label)
     return paths, labels

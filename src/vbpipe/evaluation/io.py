@@ -20,20 +20,21 @@ variant's ``config.json`` in ``{variant}/``, evaluation outputs in ``model-{seed
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from ..checkpoint import CheckpointError, LoadedModel, load_model
+from ..fileio import (  # noqa: F401  (re-exported: the evaluation modules' single I/O entry point)
+    read_json,
+    read_npz,
+    save_figure,
+    to_jsonable,
+    write_json,
+    write_npz,
+    write_text,
+)
 
 CHECKPOINT_RELPATH = Path("checkpoint") / "model.pt"
 METRICS_NAME = "metrics.json"
@@ -63,114 +64,6 @@ __all__ = [
     "write_npz",
     "write_text",
 ]
-
-
-# --------------------------------------------------------------------------------------------- JSON
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays to Python, NaN/inf to ``None``, complex to ``[re,
-    im]``."""
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    if isinstance(obj, (complex, np.complexfloating)):
-        return [to_jsonable(obj.real), to_jsonable(obj.imag)]
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    raise TypeError(f"cannot convert {type(obj).__name__} to JSON")
-
-
-@contextmanager
-def _atomic_file(path: Path, mode: str) -> Iterator[Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
-    """Write ``obj`` as JSON atomically; NaN/inf become ``null``. Returns the path."""
-    path = Path(path)
-    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
-    with _atomic_file(path, "w") as handle:
-        handle.write(text + "\n")
-    return path
-
-
-def read_json(path: str | os.PathLike) -> Any:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: file does not exist")
-    with path.open(encoding="utf-8") as handle:
-        try:
-            return json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not valid JSON: {error}") from error
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    path = Path(path)
-    with _atomic_file(path, "w") as handle:
-        handle.write(text)
-    return path
-
-
-# ---------------------------------------------------------------------------------- arrays, figures
-
-
-def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
-    """Save arrays in one compressed ``.npz``, atomically."""
-    path = Path(path)
-    clean = {str(k): np.asarray(v) for k, v in arrays.items()}
-    with _atomic_file(path, "wb") as handle:
-        np.savez_compressed(handle, **clean)
-    return path
-
-
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: file does not exist")
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
-def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
-    """Save a matplotlib figure atomically (format from the suffix).
-
-    Figures of :mod:`vbpipe.evaluation.figures` use constrained layout, so no
-    ``bbox_inches="tight"`` (a second full draw). A figure made through pyplot is closed afterwards.
-    """
-    path = Path(path)
-    fmt = path.suffix.lstrip(".") or "png"
-    try:
-        with _atomic_file(path, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi)
-    finally:
-        pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None and getattr(fig, "canvas", None) is not None:
-            pyplot.close(fig)
-    return path
 
 
 # ----------------------------------------------------------------------------------------- models

@@ -1,0 +1,126 @@
+"""Atomic file writing and JSON conversion shared by every stage.
+
+"Atomic" means: write a temporary file in the destination directory, flush and fsync it, then
+``os.replace`` it onto the final name. A killed job leaves the old file or the new one, never a
+half-written one that a later stage (or Snakemake) could mistake for a finished output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
+    """A handle on a temporary file that replaces ``path`` only when the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays to Python, NaN/inf to ``None``, complex to ``[re, im]``."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, (complex, np.complexfloating)):
+        return [to_jsonable(obj.real), to_jsonable(obj.imag)]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    raise TypeError(f"cannot convert {type(obj).__name__} to JSON")
+
+
+def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
+    """Write ``obj`` as JSON atomically; NaN/inf become ``null`` (``allow_nan=False`` guards it)."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    with atomic_open(path, "w") as handle:
+        handle.write(text + "\n")
+    return Path(path)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file does not exist")
+    with path.open(encoding="utf-8") as handle:
+        try:
+            return json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON: {error}") from error
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Save arrays in one compressed ``.npz``, atomically."""
+    clean = {str(k): np.asarray(v) for k, v in arrays.items()}
+    with atomic_open(path, "wb") as handle:
+        np.savez_compressed(handle, **clean)
+    return Path(path)
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file does not exist")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Save one array in ``.npy`` format, atomically."""
+    with atomic_open(path, "wb") as handle:
+        np.save(handle, np.asarray(array), allow_pickle=False)
+    return Path(path)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix); a pyplot figure is closed after.
+
+    The package's figures use constrained layout, so no ``bbox_inches="tight"`` (a second full draw).
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    try:
+        with atomic_open(path, "wb") as handle:
+            fig.savefig(handle, format=fmt, dpi=dpi)
+    finally:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and getattr(fig, "canvas", None) is not None:
+            pyplot.close(fig)
+    return path
