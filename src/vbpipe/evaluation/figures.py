@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 CMAP = "coolwarm"
 RNN_COLOUR = "tab:blue"
@@ -217,6 +218,8 @@ def phi_figure(
     fig = Figure(figsize=(13, 6.2), layout="constrained")
     ax_phi, ax_op = fig.subplots(1, 2, width_ratios=[1.0, 1.0])
     im = ax_phi.imshow(phi_emp, cmap=CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
+    for axis in (ax_phi.xaxis, ax_phi.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
     _slot_grid(ax_phi, seq_length, input_dim)
     if phi_emp.shape[0] > memory_dim:
         ax_phi.axvline(memory_dim - 0.5, color="black", lw=1.2)
@@ -232,6 +235,8 @@ def phi_figure(
     )
     _slot_grid(ax_op, seq_length, input_dim, rows=False)
     _slot_ticks(ax_op, seq_length, input_dim)
+    for axis in (ax_op.xaxis, ax_op.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
     ax_op.set_xlabel("window index (slot·d + dimension)")
     ax_op.set_ylabel("output dimension")
     ax_op.set_title("task operator Fᵀ (last block row of Φ)")
@@ -277,6 +282,7 @@ def memory_trajectory_figure(
         phase = "input" if t < seq_length else "output"
         ax.set_title(f"t = {t} ({phase})", fontsize=9)
         ax.set_xticks(range(1, length + 1))
+        ax.set_yticks(range(d))
         ax.tick_params(labelsize=7)
         if i % cols == 0:
             ax.set_ylabel("dimension")
