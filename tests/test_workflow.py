@@ -147,6 +147,13 @@ def test_immediate_rerun_does_nothing(finished_run):
     assert scheduled(result) == {}, result.stdout[-3000:]
 
 
+def clone_of(finished_run, dest: Path) -> tuple[Path, dict]:
+    """A copy of the finished run (results, metadata and source) to change without touching it."""
+    project, env = finished_run
+    shutil.copytree(project, dest, symlinks=True)
+    return dest, {**env, "PYTHONPATH": str(dest / "src")}
+
+
 def _edit_config(project: Path, edit) -> None:
     path = project / "config" / "tiny.yaml"
     config = yaml.safe_load(path.read_text())
@@ -155,10 +162,7 @@ def _edit_config(project: Path, edit) -> None:
 
 
 def test_adding_a_sequence_length_runs_only_the_new_models(finished_run, tmp_path):
-    project, env = finished_run
-    clone = tmp_path / "clone"
-    shutil.copytree(project, clone, symlinks=True)
-    env = {**env, "PYTHONPATH": str(clone / "src")}
+    clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(
         clone,
         lambda c: (
@@ -173,10 +177,7 @@ def test_adding_a_sequence_length_runs_only_the_new_models(finished_run, tmp_pat
 
 
 def test_figure_only_change_retrains_nothing(finished_run, tmp_path):
-    project, env = finished_run
-    clone = tmp_path / "clone"
-    shutil.copytree(project, clone, symlinks=True)
-    env = {**env, "PYTHONPATH": str(clone / "src")}
+    clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(
         clone,
         lambda c: c["experiments"]["tiny_a"]["evaluation"].__setitem__("magnitude_threshold", 0.5),
@@ -187,10 +188,7 @@ def test_figure_only_change_retrains_nothing(finished_run, tmp_path):
 
 
 def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_path):
-    project, env = finished_run
-    clone = tmp_path / "clone"
-    shutil.copytree(project, clone, symlinks=True)
-    env = {**env, "PYTHONPATH": str(clone / "src")}
+    clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(
         clone, lambda c: c["experiments"]["tiny_b"]["training"].__setitem__("learning_rate", 0.02)
     )
@@ -201,10 +199,7 @@ def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_pa
 
 
 def test_editing_training_code_retrains(finished_run, tmp_path):
-    project, env = finished_run
-    clone = tmp_path / "clone"
-    shutil.copytree(project, clone, symlinks=True)
-    env = {**env, "PYTHONPATH": str(clone / "src")}
+    clone, env = clone_of(finished_run, tmp_path / "clone")
     training = clone / "src" / "vbpipe" / "training.py"
     with open(training, "a") as handle:
         handle.write("\n# a comment and a reformatting change nothing ...\n")
@@ -213,9 +208,7 @@ def test_editing_training_code_retrains(finished_run, tmp_path):
         handle.write("\nRECENT = 49  # ... a change of the code retrains\n")
     counts = scheduled(snakemake(clone, "-n", env=env))
     assert counts["train"] == 3  # tiny_a: one block of two, tiny_b: two blocks of one
-    figures_clone = tmp_path / "figures"
-    shutil.copytree(project, figures_clone, symlinks=True)
-    env = {**env, "PYTHONPATH": str(figures_clone / "src")}
+    figures_clone, env = clone_of(finished_run, tmp_path / "figures")
     with open(figures_clone / "src" / "vbpipe" / "evaluation" / "figures.py", "a") as handle:
         handle.write("\nCMAP = 'RdBu_r'\n")
     counts = scheduled(snakemake(figures_clone, "-n", env=env))
