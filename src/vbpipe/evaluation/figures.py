@@ -335,15 +335,7 @@ def global_magnitude_figure(records: Sequence[Mapping], lengths: Sequence[int]) 
             _no_data(ax)
             continue
         bins = np.linspace(0, 1.1 * max(values.max(), 1.0), 51)
-        ax.hist(np.abs(rnn), bins=bins, density=True, alpha=0.6, color=RNN_COLOUR, label="W_hh")
-        ax.hist(
-            np.abs(theory),
-            bins=bins,
-            density=True,
-            alpha=0.6,
-            color=THEORY_COLOUR,
-            label="Φ theory",
-        )
+        _rnn_vs_theory_hist(ax, np.abs(rnn), np.abs(theory), bins)
         ax.axvline(1.0, color="red", lw=1, label="|λ| = 1")
         ax.set_xlabel("|λ|")
         ax.set_ylabel("density")
@@ -351,6 +343,12 @@ def global_magnitude_figure(records: Sequence[Mapping], lengths: Sequence[int]) 
         ax.legend(fontsize=8)
     fig.suptitle(f"Eigenvalue magnitudes pooled over {len(records)} models")
     return fig
+
+
+def _rnn_vs_theory_hist(ax, rnn: np.ndarray, theory: np.ndarray, bins: np.ndarray) -> None:
+    """Overlaid density histograms of one eigenvalue quantity: the RNN's W_hh against Φ."""
+    for values, colour, label in ((rnn, RNN_COLOUR, "W_hh"), (theory, THEORY_COLOUR, "Φ theory")):
+        ax.hist(values, bins=bins, density=True, alpha=0.6, color=colour, label=label)
 
 
 def global_angle_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> Figure:
@@ -364,15 +362,7 @@ def global_angle_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> F
         if rnn.size + theory.size == 0:
             _no_data(ax)
             continue
-        ax.hist(np.angle(rnn), bins=bins, density=True, alpha=0.6, color=RNN_COLOUR, label="W_hh")
-        ax.hist(
-            np.angle(theory),
-            bins=bins,
-            density=True,
-            alpha=0.6,
-            color=THEORY_COLOUR,
-            label="Φ theory",
-        )
+        _rnn_vs_theory_hist(ax, np.angle(rnn), np.angle(theory), bins)
         ax.set_xlabel("arg λ (radians)")
         ax.set_ylabel("density")
         ax.set_xlim(-np.pi, np.pi)
