@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 
-from .tasks import Task, TaskIdError, parse_task_id, seq_length_bounds
+from .taskspec import Task, TaskIdError, parse_task_id, seq_length_bounds
 
 ORIGINAL_HORIZONS = (10, 20, 40, 60, 100)
 

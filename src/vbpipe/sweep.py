@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass, field, fields
 
 from .config import ConfigError, TrainConfig
-from .tasks import seq_length_bounds, task_label
+from .taskspec import seq_length_bounds, task_label
 
 TRAINING_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "extra")
 NAMED_KEYS = ("task_id", "seq_length", "hidden_dim", "l2_penalty", "curriculum_threshold")

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ..tasks import PAPER_TASKS, task_label
+from ..taskspec import PAPER_TASKS, task_label
 
 ACCURACY_THRESHOLD = 0.9
 DASH = "—"
