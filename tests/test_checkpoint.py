@@ -82,4 +82,17 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         atomic_torch_save({"x": 1}, path)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.pt"]
+
+
+def test_the_sidecar_records_stamp_size_and_checksum(tmp_path):
+    from vbpipe.checkpoint import file_sha256, read_sidecar
+
+    path = tmp_path / "model.pt"
+    save_model(path, init_weights(1, 3, 8, 3), model_hparams(CONFIG, 1), OUTCOME, stamp="abc")
+    sidecar = read_sidecar(path)
+    assert sidecar["stamp"] == "abc" and sidecar["size"] == path.stat().st_size
+    assert sidecar["sha256"] == file_sha256(path) and sidecar["outcome"] == OUTCOME
+    assert torch.load(path, weights_only=True)["stamp"] == "abc"
+    (tmp_path / "model.json").write_text("{not json")
+    assert read_sidecar(path) is None

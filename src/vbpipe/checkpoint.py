@@ -8,11 +8,18 @@ A checkpoint is a plain dict, loadable with ``torch.load(..., weights_only=True)
      "outcome":  {"steps", "curriculum_level", "horizon", "train_accuracy", "train_loss", "converged",
                   "diverged", "diverged_at_step", "early_stopped", "curriculum_history", "wall_seconds"},
      "versions": {"vbpipe", "torch", "numpy", "python", "pytorch_lightning"},
-     "created_at": ISO-8601}
+     "created_at": ISO-8601, "stamp": str or None}
+
+Beside ``model.pt`` a small JSON *sidecar* (``model.json``) repeats the stamp, the outcome and the
+checkpoint's size and SHA-256. The workflow reads sidecars (never the checkpoints) when it decides at
+parse time which models are current; the stamp is an opaque hash of everything the model was trained
+from (:func:`vbpipe.workflow` computes it), so a sidecar whose stamp differs marks a stale model.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 from dataclasses import dataclass
@@ -60,8 +67,31 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
         torch.save(obj, handle)
 
 
-def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome: dict) -> None:
-    """Write one model's ``model.pt`` atomically (weights copied to CPU float32)."""
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """``model.json`` beside ``model.pt`` (any ``X.pt`` has ``X.json``)."""
+    return Path(path).with_suffix(".json")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(
+    path,
+    state_dict: dict[str, torch.Tensor],
+    hparams: dict,
+    outcome: dict,
+    stamp: str | None = None,
+) -> None:
+    """Write one model's ``model.pt`` atomically (weights copied to CPU float32), then its sidecar.
+
+    The sidecar is written after the checkpoint: a sidecar always describes a complete checkpoint,
+    and a checkpoint without a (matching) sidecar is treated as stale by the workflow.
+    """
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -72,9 +102,39 @@ def save_model(path, state_dict: dict[str, torch.Tensor], hparams: dict, outcome
         "outcome": dict(outcome),
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "stamp": stamp,
     }
     validate_payload(payload, path)
     atomic_torch_save(payload, path)
+    write_sidecar(path, stamp, outcome)
+
+
+def write_sidecar(path, stamp: str | None, outcome: dict) -> Path:
+    """Record the checkpoint's stamp, outcome, size and SHA-256 in ``model.json`` (atomically)."""
+    from .fileio import write_json
+
+    path = Path(path)
+    stat = path.stat()
+    return write_json(
+        sidecar_path(path),
+        {
+            "format": "vbpipe-model-sidecar",
+            "stamp": stamp,
+            "checkpoint": path.name,
+            "size": stat.st_size,
+            "sha256": file_sha256(path),
+            "outcome": outcome,
+        },
+    )
+
+
+def read_sidecar(path) -> dict | None:
+    """The sidecar of checkpoint ``path``, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == "vbpipe-model-sidecar" else None
 
 
 @dataclass(frozen=True)
