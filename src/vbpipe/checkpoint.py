@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .errors import VbpipeError
 from .fileio import atomic_open
 
 FORMAT = "vbpipe-model"
@@ -38,7 +39,7 @@ REQUIRED_KEYS = ("format", "format_version", "state_dict", "hparams", "outcome",
 REQUIRED_HPARAMS = ("task_id", "input_dim", "seq_length", "hidden_dim", "bias", "seed")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(VbpipeError, ValueError):
     """A checkpoint that is missing, truncated, foreign or inconsistent."""
 
 

@@ -12,12 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 
+from .errors import VbpipeError
 from .taskspec import Task, TaskIdError, parse_task_id, seq_length_bounds
 
 ORIGINAL_HORIZONS = (10, 20, 40, 60, 100)
 
 
-class ConfigError(ValueError):
+class ConfigError(VbpipeError, ValueError):
     """A hyper-parameter out of range or of the wrong type; the message names the key."""
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import VbpipeError
+
 #: The paper's four tasks (d = L = 8), labelled in the order the paper notebook's Table 1 lists them.
 PAPER_TASKS: dict[str, tuple[int, int, int]] = {
     "T1": (255, 0, 0),
@@ -36,7 +38,7 @@ PAPER_TASKS: dict[str, tuple[int, int, int]] = {
 SPLITS = ("init", "train", "validation", "test", "length")
 
 
-class TaskIdError(ValueError):
+class TaskIdError(VbpipeError, ValueError):
     """A task id that does not name a valid signed selection for the given shape."""
 
 
