@@ -18,8 +18,6 @@ from (:func:`vbpipe.workflow` computes it), so a sidecar whose stamp differs mar
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import torch
 from . import __version__
 from .errors import VbpipeError
 from .fileio import atomic_open
+from .sidecar import file_sha256, read_sidecar, sidecar_path, write_sidecar  # noqa: F401
 
 FORMAT = "vbpipe-model"
 FORMAT_VERSION = 1
@@ -68,19 +67,6 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
         torch.save(obj, handle)
 
 
-def sidecar_path(path: str | os.PathLike) -> Path:
-    """``model.json`` beside ``model.pt`` (any ``X.pt`` has ``X.json``)."""
-    return Path(path).with_suffix(".json")
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_model(
     path,
     state_dict: dict[str, torch.Tensor],
@@ -108,34 +94,6 @@ def save_model(
     validate_payload(payload, path)
     atomic_torch_save(payload, path)
     write_sidecar(path, stamp, outcome)
-
-
-def write_sidecar(path, stamp: str | None, outcome: dict) -> Path:
-    """Record the checkpoint's stamp, outcome, size and SHA-256 in ``model.json`` (atomically)."""
-    from .fileio import write_json
-
-    path = Path(path)
-    stat = path.stat()
-    return write_json(
-        sidecar_path(path),
-        {
-            "format": "vbpipe-model-sidecar",
-            "stamp": stamp,
-            "checkpoint": path.name,
-            "size": stat.st_size,
-            "sha256": file_sha256(path),
-            "outcome": outcome,
-        },
-    )
-
-
-def read_sidecar(path) -> dict | None:
-    """The sidecar of checkpoint ``path``, or None when it is missing or unreadable."""
-    try:
-        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == "vbpipe-model-sidecar" else None
 
 
 @dataclass(frozen=True)

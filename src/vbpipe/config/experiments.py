@@ -1,0 +1,380 @@
+"""From config files to experiments, variants (sweep points), seeds and comparisons, fully checked.
+
+A *variant* is one point of an experiment's sweep: the product of the values listed under ``sweep:``,
+each applied on top of the experiment's ``training:`` keys, themselves on top of ``defaults.training``.
+Its directory name is readable and stable (``T1-L8-h128-l2_0-thr0.9``, plus ``-{key}{value}`` for any
+other swept key), so adding a value to a sweep adds variants and renames none.
+
+Every check that involves more than one key lives here, and runs at parse time, before any job: an
+error names the file and line, the key path and the value (see :class:`~.yamlfile.Located`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..taskspec import Task, TaskIdError, seq_length_bounds, task_label
+from .model import (
+    TRAINING_KEYS,
+    AnalysisSettings,
+    ComparisonSpec,
+    ConfigError,
+    EvaluationSettings,
+    ExecutionSettings,
+    Seeds,
+    TrainConfig,
+)
+from .yamlfile import Located, format_path, load_config
+
+log = logging.getLogger("vbpipe.config")
+
+TOP_KEYS = ("run", "defaults", "experiments", "comparisons", "execution")
+DEFAULT_KEYS = ("training", "seeds", "evaluation", "analysis")
+EXPERIMENT_KEYS = ("training", "sweep", "seeds", "evaluation", "analysis")
+#: Keys always in a variant's name, in this order; any other swept key is appended.
+NAMED_KEYS = ("task_id", "seq_length", "hidden_dim", "l2_penalty", "curriculum_threshold")
+SHORT = {
+    "learning_rate": "lr",
+    "input_dim": "d",
+    "epochs": "ep",
+    "steps_per_epoch": "spe",
+    "batch_size": "b",
+    "gradient_clip": "clip",
+    "curriculum_window": "win",
+    "bias": "bias",
+    "use_eos": "eos",
+    "curriculum": "cur",
+    "fixed_horizon": "H",
+    "curriculum_horizons": "hor",
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One sweep point of an experiment and its seeds."""
+
+    experiment: str
+    name: str
+    config: TrainConfig
+    seeds: tuple[int, ...]
+
+    @property
+    def params(self) -> dict:
+        """The variant's training parameters as JSON (config.json, summaries, Table 1)."""
+        return self.config.to_dict()
+
+    @property
+    def task_label(self) -> str:
+        return task_label(self.config.task_id, self.config.input_dim)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    variants: tuple[Variant, ...]
+    evaluation: EvaluationSettings
+    analysis: AnalysisSettings
+    swept: tuple[str, ...]
+    #: The evaluated length the analyses read (None: each model at its longest evaluated length).
+    analysis_length: int | None
+
+    def variant(self, name: str) -> Variant:
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(f"no variant {name!r} in experiment {self.name!r}")
+
+    @property
+    def n_models(self) -> int:
+        return sum(len(v.seeds) for v in self.variants)
+
+    def lengths(self, variant: Variant) -> tuple[int, ...]:
+        """The lengths a variant's models are evaluated at."""
+        if self.evaluation.seq_lengths is not None:
+            return self.evaluation.seq_lengths
+        low, high = seq_length_bounds(variant.config.seq_length)
+        return tuple(range(low, high + 1))
+
+    @property
+    def task_labels(self) -> tuple[str, ...]:
+        return tuple(sorted({v.task_label for v in self.variants}))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    experiments: tuple[str, ...]
+    by: str | None
+    seq_length: int | None
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    """The selected experiments, their comparisons and the execution settings."""
+
+    experiments: dict[str, Experiment]
+    comparisons: dict[str, Comparison]
+    execution: ExecutionSettings
+    notes: tuple[str, ...] = ()
+
+    @cached_property
+    def variants(self) -> list[Variant]:
+        return [v for e in self.experiments.values() for v in e.variants]
+
+
+def _fmt(value) -> str:
+    """A value as it appears in a variant name: letters, digits, '.', '_' and '-' only."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = format(value, "g")
+        mantissa, _, exponent = text.partition("e")
+        return f"{mantissa}e{int(exponent)}" if exponent else text
+    if isinstance(value, (list, tuple)):
+        return "-".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def variant_name(config: TrainConfig, swept) -> str:
+    """``{task}-L{L}-h{hidden}-l2_{l2}-thr{threshold}`` plus ``-{key}{value}`` for other swept keys."""
+    low, high = seq_length_bounds(config.seq_length)
+    parts = [
+        task_label(config.task_id, config.input_dim),
+        f"L{low}" if low == high else f"L{low}-{high}",
+        f"h{config.hidden_dim}",
+        f"l2_{_fmt(float(config.l2_penalty))}",
+        f"thr{_fmt(float(config.curriculum_threshold))}",
+    ]
+    for key in swept:
+        if key not in NAMED_KEYS:
+            parts.append(f"{SHORT.get(key, key)}{_fmt(getattr(config, key))}")
+    return "-".join(parts)
+
+
+def _section(located: Located, name: str, experiment: str, spec: dict, defaults: dict):
+    """An experiment's section merged over the defaults, and where each key came from."""
+    base = defaults.get(name) or {}
+    own = spec.get(name) or {}
+    for where, value in ((("defaults", name), base), (("experiments", experiment, name), own)):
+        if not isinstance(value, dict):
+            raise located.error(where, f"must be a mapping of keys, got {value!r}")
+    merged = {**base, **own}
+    origin = {k: ("experiments", experiment, name, k) if k in own else ("defaults", name, k)
+              for k in merged}  # fmt: skip
+    return merged, origin
+
+
+def _checked(located: Located, build, values: dict, origin: dict, fallback: tuple):
+    """``build(values)``, with an error re-pointed at the file, line and key path of the culprit."""
+    try:
+        return build(values)
+    except ConfigError as error:
+        first = (error.key or "").split(".")[0].split("[")[0]
+        message = str(error)
+        if error.key and message.startswith(f"{error.key}: "):
+            message = message[len(error.key) + 2 :]
+        raise located.error(origin.get(first, fallback), message) from None
+
+
+def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Experiment:
+    where = ("experiments", name)
+    if not isinstance(spec, dict):
+        raise located.error(where, f"must be a mapping, got {spec!r}")
+    for key in spec:
+        if key == "execution":
+            raise located.error(
+                (*where, key),
+                "execution is set once, at the top level (models of several experiments share "
+                "training jobs)",
+            )
+        if key not in EXPERIMENT_KEYS:
+            raise located.error((*where, key), f"unknown key; known: {', '.join(EXPERIMENT_KEYS)}")
+    training, t_origin = _section(located, "training", name, spec, defaults)
+    for key in training:
+        if key not in TRAINING_KEYS:
+            raise located.error(
+                t_origin[key], f"unknown training key; known: {', '.join(TRAINING_KEYS)}"
+            )
+    evaluation, e_origin = _section(located, "evaluation", name, spec, defaults)
+    analysis, a_origin = _section(located, "analysis", name, spec, defaults)
+    evaluation = _checked(
+        located, EvaluationSettings.from_dict, evaluation, e_origin, (*where, "evaluation")
+    )
+    analysis = _checked(
+        located, AnalysisSettings.from_dict, analysis, a_origin, (*where, "analysis")
+    )
+
+    seeds_value = spec.get("seeds", defaults.get("seeds"))
+    seeds_path = (*where, "seeds") if "seeds" in spec else ("defaults", "seeds")
+    if seeds_value is None:
+        raise located.error(where, "no seeds: give seeds: here or under defaults")
+    try:
+        seeds = Seeds.resolve(seeds_value)
+    except ConfigError as error:
+        raise located.error(seeds_path, str(error)) from None
+
+    sweep = spec.get("sweep") or {}
+    if not isinstance(sweep, dict):
+        raise located.error((*where, "sweep"), f"must be a mapping KEY: [values], got {sweep!r}")
+    for key, values in sweep.items():
+        path = (*where, "sweep", key)
+        if key not in TRAINING_KEYS:
+            raise located.error(path, f"not a training key; known: {', '.join(TRAINING_KEYS)}")
+        if not isinstance(values, list) or not values:
+            raise located.error(path, f"must be a non-empty list of values, got {values!r}")
+        if key in (spec.get("training") or {}):
+            raise located.error(path, "is both swept and fixed under training; keep one")
+
+    swept = tuple(sweep)
+    variants, names = [], {}
+    for combo in itertools.product(*(enumerate(sweep[k]) for k in swept)):
+        values = dict(training)
+        origin = dict(t_origin)
+        for key, (i, value) in zip(swept, combo, strict=True):
+            values[key] = value
+            origin[key] = (*where, "sweep", key, i)
+        config = _checked(located, TrainConfig.from_dict, values, origin, where)
+        label = " x ".join(format_path(origin[k]) for k in swept) or format_path(where)
+        if analysis.require_memory_capacity and config.hidden_dim < config.memory_dim:
+            raise located.error(
+                origin.get("hidden_dim", where),
+                f"hidden_dim {config.hidden_dim} < L*d = {config.memory_dim} ({label}); the "
+                "analysis needs a hidden size that can hold the task's memory (or set "
+                "analysis.require_memory_capacity: false to keep and flag such models)",
+            )
+        vname = variant_name(config, swept)
+        if vname in names:
+            raise located.error(
+                (*where, "sweep"),
+                f"sweep points {names[vname]} and {label} share the name {vname!r}",
+            )
+        names[vname] = label
+        variants.append(Variant(name, vname, config, seeds))
+
+    experiment = Experiment(name, tuple(variants), evaluation, analysis, swept, None)
+    _check_lengths(located, experiment, e_origin)
+    length = _analysis_length(located, experiment, a_origin)
+    return Experiment(name, tuple(variants), evaluation, analysis, swept, length)
+
+
+def _check_lengths(located: Located, experiment: Experiment, origin: dict) -> None:
+    """Every evaluated length must hold the task's window (a too-short one fails after training)."""
+    if experiment.evaluation.seq_lengths is None:
+        return
+    for variant in experiment.variants:
+        c = variant.config
+        for length in experiment.evaluation.seq_lengths:
+            try:
+                Task(c.task_id, c.input_dim, length, c.use_eos)
+            except TaskIdError as error:
+                raise located.error(
+                    origin["seq_lengths"],
+                    f"cannot evaluate variant {variant.name} at length {length}: {error}",
+                ) from None
+
+
+def _analysis_length(located: Located, experiment: Experiment, origin: dict) -> int | None:
+    requested = experiment.analysis.seq_length
+    per_variant = {v.name: experiment.lengths(v) for v in experiment.variants}
+    if requested is None:
+        longest = {lengths[-1] for lengths in per_variant.values()}
+        return longest.pop() if len(longest) == 1 else None
+    missing = [name for name, lengths in per_variant.items() if requested not in lengths]
+    if missing:
+        raise located.error(
+            origin["seq_length"],
+            f"{requested} is not an evaluated length of {', '.join(missing[:3])}"
+            + (f" (and {len(missing) - 3} more)" if len(missing) > 3 else "")
+            + "; choose one of evaluation.seq_lengths or leave it null",
+        )
+    return requested
+
+
+def _resolve_comparisons(located: Located, config: dict, experiments: dict, selected: dict):
+    comparisons, notes = {}, []
+    raw = config.get("comparisons") or {}
+    if not isinstance(raw, dict):
+        raise located.error(("comparisons",), f"must be a mapping NAME: {{...}}, got {raw!r}")
+    for name, spec in raw.items():
+        where = ("comparisons", name)
+        if not isinstance(spec, dict):
+            raise located.error(where, f"must be a mapping, got {spec!r}")
+        try:
+            comparison = ComparisonSpec.from_dict(spec)
+        except ConfigError as error:
+            raise located.error(where, str(error)) from None
+        unknown = [n for n in comparison.names if n not in experiments]
+        if unknown:
+            raise located.error(
+                where, f"unknown experiment(s) {unknown}; defined: {list(experiments)}"
+            )
+        if comparison.by is not None:
+            experiment = experiments[comparison.experiment]
+            if comparison.by not in experiment.swept:
+                raise located.error(
+                    (*where, "by"),
+                    f"{comparison.by!r} is not swept in experiment {comparison.experiment!r} "
+                    f"(swept: {list(experiment.swept) or 'nothing'})",
+                )
+        outside = [n for n in comparison.names if n not in selected]
+        if outside:
+            notes.append(
+                f"comparison {name!r} skipped: experiment(s) {outside} are not selected by `run:`"
+            )
+            continue
+        lengths = {selected[n].analysis_length for n in comparison.names}
+        length = lengths.pop() if len(lengths) == 1 else None
+        comparisons[name] = Comparison(name, comparison.names, comparison.by, length)
+    return comparisons, notes
+
+
+def resolve(located: Located) -> WorkflowConfig:
+    """Check everything and expand the sweeps of the experiments selected by ``run``."""
+    config = located.data
+    for key in config:
+        if key not in TOP_KEYS:
+            raise located.error((key,), f"unknown top-level key; known: {', '.join(TOP_KEYS)}")
+    defaults = config.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise located.error(("defaults",), f"must be a mapping, got {defaults!r}")
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            hint = " (execution is a top-level section)" if key == "execution" else ""
+            raise located.error(
+                ("defaults", key), f"unknown key; known: {', '.join(DEFAULT_KEYS)}{hint}"
+            )
+    raw = config.get("experiments")
+    if not isinstance(raw, dict) or not raw:
+        raise located.error(("experiments",), "at least one experiment is needed")
+    run = config.get("run")
+    if run is not None:
+        if not isinstance(run, list) or not run or not all(isinstance(n, str) for n in run):
+            raise located.error(
+                ("run",),
+                f"give a non-empty list of experiment names (or no run: for all), got {run!r}",
+            )
+        if len(set(run)) != len(run):
+            raise located.error(("run",), f"names an experiment twice: {run!r}")
+        unknown = [n for n in run if n not in raw]
+        if unknown:
+            raise located.error(("run",), f"unknown experiment(s) {unknown}; defined: {list(raw)}")
+    chosen = run or list(raw)
+    every = {name: _resolve_experiment(located, name, spec, defaults) for name, spec in raw.items()}
+    selected = {name: every[name] for name in chosen}
+    comparisons, notes = _resolve_comparisons(located, config, every, selected)
+    raw_execution = config.get("execution") or {}
+    origin = {k: ("execution", k) for k in raw_execution} if isinstance(raw_execution, dict) else {}
+    execution = _checked(
+        located, ExecutionSettings.from_dict, config.get("execution"), origin, ("execution",)
+    )
+    for note in notes:
+        log.warning(note)
+    return WorkflowConfig(selected, comparisons, execution, tuple(notes))
+
+
+def load_workflow_config(files, cli_values: dict | None = None) -> WorkflowConfig:
+    """Read, merge and resolve the config files (plus ``--config`` values)."""
+    return resolve(load_config(files, cli_values))

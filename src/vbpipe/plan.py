@@ -1,0 +1,168 @@
+"""Which models need training, and how they are packed into training jobs.
+
+Training is the one stage whose jobs are not shaped like its outputs: many models (seeds, and variants
+of the same shapes) train together in one *pack*, yet each model's ``model.pt`` is its own DAG node.
+Snakemake cannot tell which of a pack's outputs are stale on its own terms without retraining the
+whole pack whenever the packing changes, so the plan decides per model, at parse time:
+
+- a model is **current** when its ``model.json`` sidecar records the model's *stamp* (a hash of its
+  training parameters, its seed and the training code's fingerprint) and its ``model.pt`` still has
+  the recorded size and SHA-256;
+- every other model (missing, trained from other parameters or code, or corrupt) is **to train**.
+
+Only models to train are packed: models of equal shapes (:func:`pack_key`), in config order, split into
+``ceil(n / models_per_job)`` packs of near-equal size. So adding seeds or variants never retrains an
+existing model, changing one variant retrains only its models, and changing ``models_per_job``
+retrains nothing. A pack's parameters carry its members' on-disk state, so a pack whose outputs exist
+but are stale (say a deleted sidecar) still runs. Packing never changes a model (the training engine
+keeps each member exact), only how many run per job.
+
+No torch here: the workflow's parse step imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import TrainConfig
+from .config.experiments import Variant, WorkflowConfig
+from .sidecar import SIDECAR_FORMAT, file_sha256, read_sidecar, sidecar_path
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One model of the workflow: an experiment, a variant and a seed."""
+
+    experiment: str
+    variant: Variant
+    seed: int
+    root: str = "results"
+
+    @property
+    def model_dir(self) -> str:
+        return f"{self.root}/{self.experiment}/{self.variant.name}/model-{self.seed}"
+
+    @property
+    def checkpoint(self) -> str:
+        return f"{self.model_dir}/checkpoint/model.pt"
+
+    @property
+    def sidecar(self) -> str:
+        return str(sidecar_path(self.checkpoint))
+
+    @property
+    def training_log(self) -> str:
+        return f"{self.model_dir}/checkpoint/training.log"
+
+
+def model_stamp(config: TrainConfig, seed: int, code: str) -> str:
+    """What a trained model depends on: its parameters, its seed and the training code."""
+    text = json.dumps({"config": config.to_dict(), "seed": int(seed), "code": code}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def disk_state(model: ModelRef, stamp: str) -> str:
+    """``current``, or why the model must be trained (``missing``, ``stale``, ``corrupt``, ...)."""
+    checkpoint = Path(model.checkpoint)
+    if not checkpoint.is_file():
+        return "missing"
+    sidecar = read_sidecar(checkpoint)
+    if sidecar is None:
+        return "no-sidecar"
+    if sidecar.get("stamp") != stamp:
+        return f"stale:{sidecar.get('stamp')}"
+    if checkpoint.stat().st_size != sidecar.get("size") or file_sha256(checkpoint) != sidecar.get(
+        "sha256"
+    ):
+        return f"corrupt:{checkpoint.stat().st_mtime_ns}"
+    return "current"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Models trained together in one job."""
+
+    name: str
+    members: tuple[ModelRef, ...]
+    stamps: tuple[str, ...]
+    states: tuple[str, ...]
+
+    def spec(self) -> list[dict]:
+        """The members as plain data for the job (what :func:`vbpipe.jobs.train.train_pack_job` takes)."""
+        return [
+            {
+                "experiment": m.experiment,
+                "variant": m.variant.name,
+                "seed": m.seed,
+                "config": m.variant.config.to_dict(),
+                "model_dir": m.model_dir,
+                "checkpoint": m.checkpoint,
+                "stamp": stamp,
+            }
+            for m, stamp in zip(self.members, self.stamps, strict=True)
+        ]
+
+
+def _pack_name(key: tuple, members, stamps) -> str:
+    d, length, eos, hidden, bias, batch = key
+    low_high = f"{length[0]}_{length[1]}" if isinstance(length, tuple) else f"{length}"
+    shape = (
+        f"d{d}_L{low_high}_h{hidden}_b{batch}" + ("_eos" if eos else "") + ("_bias" if bias else "")
+    )
+    ident = hashlib.sha256(
+        json.dumps([[m.model_dir, s] for m, s in zip(members, stamps, strict=True)]).encode()
+    ).hexdigest()[:8]
+    return f"{shape}_{ident}"
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    models: tuple[ModelRef, ...]
+    packs: tuple[Pack, ...]
+    n_current: int
+
+
+def plan_training(config: WorkflowConfig, code: str, root: str = "results") -> TrainingPlan:
+    """Every model of the selected experiments, and the packs of those that need training."""
+    models = tuple(
+        ModelRef(experiment.name, variant, seed, root)
+        for experiment in config.experiments.values()
+        for variant in experiment.variants
+        for seed in variant.seeds
+    )
+    groups: dict[tuple, list[tuple[ModelRef, str, str]]] = {}
+    current = 0
+    for model in models:
+        stamp = model_stamp(model.variant.config, model.seed, code)
+        state = disk_state(model, stamp)
+        if state == "current":
+            current += 1
+            continue
+        groups.setdefault(model.variant.config.shapes, []).append((model, stamp, state))
+    packs = []
+    size = config.execution.models_per_job
+    for key, entries in groups.items():
+        n_packs = math.ceil(len(entries) / size)
+        per_pack = math.ceil(len(entries) / n_packs)
+        for start in range(0, len(entries), per_pack):
+            chunk = entries[start : start + per_pack]
+            members = tuple(m for m, _, _ in chunk)
+            stamps = tuple(s for _, s, _ in chunk)
+            states = tuple(st for _, _, st in chunk)
+            packs.append(Pack(_pack_name(key, members, stamps), members, stamps, states))
+    return TrainingPlan(models, tuple(packs), current)
+
+
+__all__ = [
+    "SIDECAR_FORMAT",
+    "ModelRef",
+    "Pack",
+    "TrainingPlan",
+    "disk_state",
+    "model_stamp",
+    "plan_training",
+]
