@@ -12,6 +12,10 @@ one with the smaller ``q`` kept. Stability comes from the spectral radius ρ of 
 ``J = diag(1 - tanh(W_hh h)²) W_hh``: ``stable`` when ρ < 1 - ``stability_tol``, ``unstable`` when
 ρ > 1 + ``stability_tol``, ``marginal`` otherwise (e.g. the origin of a rotation).
 
+A slow point is a minimum of q with F = tanh(W_hh h) - h != 0, so grad q = (J - I)ᵀ F = 0 forces an
+eigenvalue of J exactly at 1: slow points are always ``marginal`` or ``unstable`` (the "ghost" of a
+fixed point that disappeared in a saddle-node bifurcation).
+
 Starts: :func:`sample_starts` picks states of the model's own trajectory (seeded) plus small noise,
 so the search covers the region the network visits. The origin is always a fixed point of a bias-free
 RNN and is always included as a start. Everything is deterministic for given inputs.

@@ -16,6 +16,12 @@ The original also had a "distance to Φ" branch that was dead code (always NaN).
 :func:`procrustes_to_reference` compares each model with one reference spectrum, e.g. eig(Φ) of
 the task: a disparity of 0 says the model's top-|λ| spectrum has Φ's shape up to rotation and scale.
 
+Caveat (inherited from the original method): the point-to-point pairing comes from the magnitude
+order, so it is only meaningful where magnitudes are well separated. A trained model has many
+eigenvalues at |λ| ≈ 1 (64 for repeat copy), whose order is set by tiny differences; two models with
+the same set of angles can then be paired arbitrarily and get a large disparity. Read it with the
+pairing-free distances (Hausdorff, Wasserstein, histogram distances) beside it.
+
 For 2-D points the disparity has a closed form (1 - (sum of singular values of AᵀB)², with
 sum of the two singular values of a 2x2 matrix M = sqrt(||M||_F² + 2|det M|)), which makes the
 pairwise matrix one vectorised computation.
