@@ -179,3 +179,42 @@ def test_procrustes_to_reference_and_degenerate_spectrum():
     assert d[1] == pytest.approx(0.5, abs=1e-6)
     flat = procrustes_disparity_matrix([np.full(4, 0.5), roots, 2 * roots])
     assert np.isnan(flat[0]).all() and flat[1, 2] == pytest.approx(0.0, abs=1e-12)
+
+
+def _copy_task_spectrum(rng, lags: int = 8, dims: int = 8) -> np.ndarray:
+    """Like a trained repeat-copy model: each L-th root of unity d times (|λ| ≈ 0.99, jittered by
+    1e-3), plus 64 eigenvalues inside the disc of radius 0.5."""
+    roots = np.repeat(np.exp(2j * np.pi * np.arange(lags) / lags), dims)
+    jitter = (0.99 + rng.normal(0, 1e-3, roots.size)) * np.exp(1j * rng.normal(0, 1e-3, roots.size))
+    small = 0.5 * rng.uniform(size=64) * np.exp(2j * np.pi * rng.uniform(size=64))
+    return np.concatenate([roots * jitter, small])
+
+
+def test_matched_pairing_sees_equal_copy_spectra_as_equal():
+    rng = np.random.default_rng(5)
+    models = [_copy_task_spectrum(rng) for _ in range(4)]
+    by_magnitude = procrustes_disparity_matrix(models, k=64)
+    matched = procrustes_disparity_matrix(models, k=64, pairing="matched")
+    off = ~np.eye(4, dtype=bool)
+    # the magnitude order pairs the 64 unit-circle eigenvalues arbitrarily ...
+    assert by_magnitude[off].min() > 0.5
+    # ... the matched pairing finds the shared structure (disparity of order jitter²)
+    assert matched[off].max() < 1e-4
+    assert (matched <= by_magnitude + 1e-12).all()
+    roots = np.repeat(np.exp(2j * np.pi * np.arange(8) / 8), 8)
+    assert procrustes_to_reference(models, roots, pairing="matched").max() < 1e-4
+    assert procrustes_to_reference(models, roots).min() > 0.5
+
+
+def test_matched_pairing_is_zero_for_a_permuted_shifted_copy():
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=20) + 1j * rng.normal(size=20)
+    shifted = z + 0.5  # a shift reorders the magnitudes: the magnitude pairing breaks
+    assert procrustes_disparity(z, shifted) > 0.1
+    assert procrustes_disparity(z, shifted, pairing="matched") == pytest.approx(0.0, abs=1e-12)
+    copy = (1.7 * np.exp(-1.1j) * np.conj(z))[rng.permutation(20)]
+    assert procrustes_disparity(z, copy, pairing="matched") == pytest.approx(0.0, abs=1e-12)
+    flat = procrustes_disparity_matrix([np.full(3, 0.2), z[:3], z[:3] * 1j], pairing="matched")
+    assert np.isnan(flat[0]).all() and flat[1, 2] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="unknown pairing"):
+        procrustes_disparity(z, z, pairing="angle")
