@@ -21,7 +21,7 @@ import hashlib
 import json
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from ..errors import VbpipeError
 from ..taskspec import Task, TaskIdError, parse_task_id, seq_length_bounds
@@ -110,18 +110,47 @@ def _as_tuple(value):
 
 
 Probability = Annotated[float, Field(gt=0.5, lt=1)]
+# What a user may write (the validators below normalise it), for the generated JSON Schema.
+_INT = {"type": "integer"}
+TaskIdInput = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string"},
+            {
+                "type": "array",
+                "items": {"type": ["integer", "string"]},
+                "minItems": 3,
+                "maxItems": 3,
+            },
+        ]
+    }
+)
+SeqLengthInput = WithJsonSchema(
+    {
+        "anyOf": [
+            {**_INT, "minimum": 1, "maximum": 64},
+            {"type": "array", "items": {**_INT, "minimum": 1, "maximum": 64}, "minItems": 1,
+             "maxItems": 2},
+        ]
+    }
+)  # fmt: skip
+
+
+def _list_of(items: dict, **extra) -> WithJsonSchema:
+    return WithJsonSchema({"type": "array", "items": items, **extra})
 
 
 class TrainConfig(_Section):
     """Everything that determines one trained model, apart from its seed (the original's defaults)."""
 
     input_dim: int = Field(8, ge=1, le=64, description="d: bits per vector")
-    task_id: tuple[int, int, int] = Field(
-        (255, 0, 0),
+    task_id: Annotated[tuple[int, int, int], TaskIdInput] = Field(
+        "repeat_copy",
+        validate_default=True,
         description="repeat_copy, T1..T4 (the paper's tasks), or three integers 't1,t2,t3' "
         "(t1 may exceed 64 bits: write it as a string or a YAML integer)",
     )
-    seq_length: int | tuple[int, int] = Field(
+    seq_length: Annotated[int | tuple[int, int], SeqLengthInput] = Field(
         8, description="L, or [min, max] for a length drawn per batch (inclusive), 1..64"
     )
     use_eos: bool = Field(False, description="add an end-of-sequence input channel")
@@ -137,9 +166,10 @@ class TrainConfig(_Section):
     curriculum_threshold: Probability = Field(
         0.96, description="advance a level when the batch accuracy exceeds this (0.5 < t < 1)"
     )
-    curriculum_horizons: tuple[int, ...] = Field(
-        ORIGINAL_HORIZONS, description="output horizon of each curriculum level, increasing"
-    )
+    curriculum_horizons: Annotated[
+        tuple[int, ...],
+        _list_of({**_INT, "minimum": 1, "maximum": 10_000}, minItems=1, maxItems=32),
+    ] = Field(ORIGINAL_HORIZONS, description="output horizon of each curriculum level, increasing")
     curriculum_window: int = Field(
         1, ge=1, le=10_000, description="batches averaged for the curriculum test (1 = original)"
     )
@@ -288,9 +318,21 @@ class EvaluationSettings(_Section):
     unit_threshold: float = Field(
         0.9, gt=0, lt=2, description='|λ| above which an eigenvalue is "on the unit circle"'
     )
-    seq_lengths: tuple[int, ...] | None = Field(
-        None, description="lengths to evaluate; null = those of training"
-    )
+    seq_lengths: Annotated[
+        tuple[int, ...] | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "null"},
+                    {
+                        "type": "array",
+                        "items": {**_INT, "minimum": 1, "maximum": 64},
+                        "minItems": 1,
+                    },
+                ]
+            }
+        ),
+    ] = Field(None, description="lengths to evaluate; null = those of training")
     magnitude_threshold: float = Field(
         0.0, ge=0, le=10, description="figure only: eigenvalues above it in the complex plane"
     )
@@ -322,13 +364,23 @@ class AnalysisSettings(_Section):
     """The cross-model analyses of one experiment."""
 
     eigenvalue: bool = Field(True, description="per-model spectrum statistics")
-    embedding: tuple[Literal["pca", "tsne", "mds", "isomap"], ...] = Field(
-        ("pca", "tsne", "mds"), description="2-D embeddings of the model signatures"
-    )
+    embedding: Annotated[
+        tuple[Literal["pca", "tsne", "mds", "isomap"], ...],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"enum": list(EMBEDDING_METHODS)},
+                    {"type": "array", "items": {"enum": list(EMBEDDING_METHODS)}},
+                ]
+            }
+        ),
+    ] = Field(("pca", "tsne", "mds"), description="2-D embeddings of the model signatures")
     signature_type: Literal["histogram", "statistics", "combined"] = Field(
         "combined", description="what describes one model in the embeddings"
     )
-    distance_metric: str = Field(
+    distance_metric: Annotated[
+        str, WithJsonSchema({"enum": list(PDIST_METRICS + WASSERSTEIN_METRICS)})
+    ] = Field(
         "euclidean",
         description="a scipy pdist metric, or wasserstein[_separate|_2d|_magnitude_only|"
         "_angle_only] between eigenvalue distributions",
@@ -347,7 +399,11 @@ class AnalysisSettings(_Section):
         "(statistics cover all); null = all pairs",
     )
     seq_length: int | None = Field(
-        None, ge=1, le=64, description="evaluated length analysed; null = the longest trained"
+        None,
+        ge=1,
+        le=64,
+        description="evaluated length the analyses read; null = the longest trained length when "
+        "all variants share it, else each model's own longest",
     )
     eigenvalues: Literal["subspace", "full"] = Field(
         "subspace", description="subspace: eig of the rank-L*d part of W_hh; full: eig(W_hh)"
@@ -409,7 +465,9 @@ class ExecutionSettings(_Section):
 class ComparisonSpec(_Section):
     """Experiments side by side (``experiments:``), or one experiment split by a swept key."""
 
-    experiments: tuple[str, ...] | None = Field(None, description="experiments to compare")
+    experiments: Annotated[tuple[str, ...] | None, _list_of({"type": "string"}, minItems=2)] = (
+        Field(None, description="experiments to compare")
+    )
     experiment: str | None = Field(None, description="one experiment to split ...")
     by: str | None = Field(None, description="... by the values of this swept training key")
 

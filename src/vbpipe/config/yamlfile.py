@@ -59,8 +59,9 @@ def _display(path: str | os.PathLike) -> str:
 
 
 def _build(node, loader, name: str, path: KeyPath, where: dict):
-    """Python data from a YAML node, refusing duplicate keys and recording lines."""
-    where[path] = f"{name}:{node.start_mark.line + 1}"
+    """Python data from a YAML node, refusing duplicate keys and recording lines (a key's line for a
+    mapping entry, the item's line for a list entry)."""
+    where.setdefault(path, f"{name}:{node.start_mark.line + 1}")
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
@@ -76,6 +77,7 @@ def _build(node, loader, name: str, path: KeyPath, where: dict):
                     f"{format_path(path) or 'the top level'} (first at {first}); YAML would keep "
                     "only the last one"
                 )
+            where[(*path, key)] = f"{name}:{key_node.start_mark.line + 1}"
             out[key] = _build(value_node, loader, name, (*path, key), where)
         return out
     if isinstance(node, yaml.SequenceNode):

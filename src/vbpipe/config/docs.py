@@ -1,0 +1,218 @@
+"""``config/README.md`` and the config's JSON Schema, generated from the typed model.
+
+Both are written by ``python -m vbpipe.config.docs`` and checked to be up to date by the tests, so
+the documentation of a key can never disagree with its default or its bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .model import (
+    AnalysisSettings,
+    ComparisonSpec,
+    EvaluationSettings,
+    ExecutionSettings,
+    Seeds,
+    TrainConfig,
+)
+
+SECTIONS = (
+    (
+        "training",
+        TrainConfig,
+        "What one model is trained from (the original project's defaults). Set under "
+        "`defaults.training` or `experiments.NAME.training`; any key can be swept instead, under "
+        "`experiments.NAME.sweep` (a list of values; the variants are the product of the lists). "
+        "Changing one retrains the models it applies to, and only those.",
+    ),
+    (
+        "seeds",
+        Seeds,
+        "`seeds: {first: 1, count: 20}` or an explicit list `[1, 2, 3]`, under `defaults` or an "
+        "experiment. Model `k` of a variant is `model-{seed}`; its data, initial weights and test set "
+        "come from streams seeded by `(seed, stream)`. Adding seeds trains only the new ones.",
+    ),
+    (
+        "evaluation",
+        EvaluationSettings,
+        "How an experiment's models are evaluated (`defaults.evaluation`, "
+        "`experiments.NAME.evaluation`). Changing one re-evaluates, never retrains; the two "
+        "figure-only keys redraw figures only.",
+    ),
+    (
+        "analysis",
+        AnalysisSettings,
+        "The cross-model analyses of an experiment (`defaults.analysis`, "
+        "`experiments.NAME.analysis`).",
+    ),
+    (
+        "execution",
+        ExecutionSettings,
+        "Top level only: how jobs run, for every experiment. Speed only: changing these never "
+        "retrains or re-evaluates anything. Override one on the command line with a dotted key, "
+        "e.g. `snakemake ... --config execution.models_per_job=16`.",
+    ),
+    (
+        "comparisons",
+        ComparisonSpec,
+        "`comparisons: {NAME: {experiments: [a, b]}}` sets whole experiments side by side; "
+        "`{NAME: {experiment: a, by: KEY}}` splits one experiment by a swept training key. A "
+        "comparison whose experiments are not all selected by `run:` is skipped, with a note.",
+    ),
+)
+
+HEADER = """# Configuration keys
+
+Generated from `src/vbpipe/config/model.py` by `python -m vbpipe.config.docs`; do not edit by hand.
+
+A config file holds:
+
+| key | meaning |
+|---|---|
+| `run` | the experiments to run, a non-empty list of names (absent: all that are defined) |
+| `defaults` | `training`, `seeds`, `evaluation`, `analysis` every experiment starts from |
+| `experiments` | `NAME: {training, sweep, seeds, evaluation, analysis}`; at least one |
+| `comparisons` | side-by-side analyses (below) |
+| `execution` | how jobs run (below) |
+
+Every key is checked when Snakemake parses the workflow, before any job: an unknown key, a value of the
+wrong type or out of bounds, a duplicate key, a sweep point whose task id does not decode, an evaluated
+length too short for the task, an analysis length that is not evaluated, or a comparison `by:` a key that
+is not swept is refused with the file, the line, the key path and the value. `snakemake --configfile
+A.yaml [B.yaml]` reads those files instead of `config/config.yaml` (later files override earlier ones, key
+by key); `--config KEY.SUB=VALUE` overrides one value. Bounds keep every value a valid config can hold
+finite in float32 during training.
+"""
+
+
+def _type(schema: dict) -> str:
+    if "anyOf" in schema:
+        return " or ".join(_type(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return " \\| ".join(json.dumps(v) for v in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        return " or ".join(_type({"type": k}) for k in kind)
+    if kind == "array":
+        items = schema.get("items") or (schema.get("prefixItems") or [{}])[0]
+        return f"list of {_type(items)}"
+    if kind == "object":
+        return "mapping"
+    return {"integer": "int", "number": "float", "boolean": "bool", "string": "str"}.get(kind, kind)
+
+
+def _bounds(schema: dict) -> str:
+    parts = []
+    schema = {**schema, "anyOf": [*schema.get("anyOf", []), schema.get("items", {})]}
+    for key, sign in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
+        for option in [schema, *schema.get("anyOf", [])]:
+            if key in option:
+                parts.append(f"{sign} {option[key]}")
+    return ", ".join(dict.fromkeys(parts))
+
+
+def _default(field) -> str:
+    if field.default_factory is not None:
+        return json.dumps(field.default_factory())
+    value = field.default
+    if isinstance(value, tuple):
+        value = list(value)
+    return "" if value is None and field.is_required() else json.dumps(value)
+
+
+def section_table(model) -> str:
+    schema = model.model_json_schema()
+    rows = ["| key | type | default | bounds | meaning |", "|---|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        prop = schema["properties"][name]
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `{name}` | {_type(prop)} | `{_default(field)}` | {_bounds(prop)} | {meaning} |"
+        )
+    return "\n".join(rows)
+
+
+def readme() -> str:
+    parts = [HEADER]
+    for name, model, text in SECTIONS:
+        parts.append(f"## `{name}`\n\n{text}\n\n{section_table(model)}\n")
+    return "\n".join(parts)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a config file (for editors and other tools; vbpipe checks with the model)."""
+    sections = {name: model.model_json_schema() for name, model, _ in SECTIONS}
+    defaults = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {k: sections[k] for k in ("training", "seeds", "evaluation", "analysis")},
+    }
+    seeds = {
+        "anyOf": [
+            sections["seeds"],
+            {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+        ]
+    }
+    defaults["properties"]["seeds"] = seeds
+    experiment = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "training": sections["training"],
+            "sweep": {
+                "type": "object",
+                "propertyNames": {"enum": list(TrainConfig.model_fields)},
+                "additionalProperties": {"type": "array", "minItems": 1},
+            },
+            "seeds": seeds,
+            "evaluation": sections["evaluation"],
+            "analysis": sections["analysis"],
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:vbpipe:schema:config",
+        "description": "vbpipe workflow configuration (generated from vbpipe.config.model; see "
+        "config/README.md). vbpipe itself checks configs with the typed model, which also checks "
+        "what a schema cannot (task ids, lengths, names).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["experiments"],
+        "properties": {
+            "run": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "defaults": defaults,
+            "experiments": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": experiment,
+            },
+            "comparisons": {"type": "object", "additionalProperties": sections["comparisons"]},
+            "execution": sections["execution"],
+        },
+    }
+
+
+README_PATH = Path("config/README.md")
+SCHEMA_PATH = Path("workflow/schemas/config.schema.json")
+
+
+def main(root: str = ".") -> int:
+    base = Path(root)
+    (base / README_PATH).write_text(readme(), encoding="utf-8")
+    (base / SCHEMA_PATH).write_text(json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {README_PATH} and {SCHEMA_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
