@@ -1,8 +1,13 @@
-"""The ``vbpipe`` command: one subcommand per stage, on the same files the workflow writes.
+"""The ``vbpipe`` command: one subcommand per stage, on the same files and job functions as the workflow.
 
 ``vbpipe train`` covers the original ``train_multiple.py`` flags; ``vbpipe evaluate`` the original
-``evaluate_multiple.py``; ``vbpipe analyze eigenvalue|embedding|persistence|compare`` the original ``analyze.py``;
-``vbpipe task`` explains a task id.
+``evaluate_multiple.py``; ``vbpipe analyze eigenvalue|embedding|persistence|compare`` the original
+``analyze.py``; ``vbpipe task`` explains a task id. Each is a thin front door: it checks its arguments,
+then calls the job function the workflow's script calls. Running many jobs in parallel is Snakemake's
+job (``snakemake --cores N``), not this command's.
+
+A user error (a bad value, a missing or corrupt file) prints one line naming it and exits with status 2;
+an interrupted training run exits with 128 + the signal number after saving its state.
 """
 
 from __future__ import annotations
@@ -10,10 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
+from .analysis.cli import add_analyze_parser
 from .config import (
     ORIGINAL_HORIZONS,
     ConfigError,
@@ -21,8 +25,20 @@ from .config import (
     experiment_config_json,
     original_seeds,
 )
+from .errors import TrainingInterrupted, VbpipeError
+from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
-from .tasks import TaskIdError, parse_task_id
+from .taskspec import TaskIdError, parse_task_id
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
 
 
 def _task_id_arg(values: list[str], input_dim: int = 8) -> tuple[int, int, int]:
@@ -73,7 +89,7 @@ def add_train_parser(subparsers) -> None:
     g.add_argument("--bias", action="store_true", help="biases in the recurrence and the readout")
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
-    g.add_argument("--num_models", type=int, default=50)
+    g.add_argument("--num_models", type=_positive_int, default=50)
     g.add_argument(
         "--seeds",
         type=int,
@@ -87,7 +103,15 @@ def add_train_parser(subparsers) -> None:
     g.add_argument("--l2_penalty", type=float, default=0.0)
     g.add_argument("--epochs", type=int, default=20)
     g.add_argument("--steps_per_epoch", type=int, default=2000)
-    g.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=True)
+    g.add_argument(
+        "--curriculum",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="curriculum on the output horizon (--no_curriculum, the original spelling, also works)",
+    )
+    g.add_argument(
+        "--no_curriculum", dest="curriculum", action="store_false", help=argparse.SUPPRESS
+    )
     g.add_argument("--curriculum_threshold", type=float, default=0.96)
     g.add_argument("--curriculum_horizons", type=int, nargs="+", default=list(ORIGINAL_HORIZONS))
     g.add_argument(
@@ -97,7 +121,10 @@ def add_train_parser(subparsers) -> None:
         help="advance when the mean accuracy of the last N batches exceeds the threshold",
     )
     g.add_argument(
-        "--fixed_horizon", type=int, default=36, help="training horizon with --no_curriculum"
+        "--fixed_horizon",
+        type=int,
+        default=36,
+        help="training horizon with --no-curriculum (or --no_curriculum)",
     )
     g.add_argument(
         "--early_stop",
@@ -111,13 +138,23 @@ def add_train_parser(subparsers) -> None:
     g.add_argument("--accelerator", default="auto", choices=["auto", "cpu", "gpu"])
     g.add_argument(
         "--models_per_job",
-        type=int,
+        type=_positive_int,
         default=None,
-        help="seeds trained together as one batched ensemble (default: all on a GPU, 1 on CPU)",
+        help="most seeds trained together as one batched ensemble in this process (default: all)",
     )
-    g.add_argument("--num_workers", type=int, default=1, help="parallel processes, one block each")
-    g.add_argument("--threads", type=int, default=None, help="torch threads per process on CPU")
-    g.add_argument("--save_every", type=int, default=1000, help="steps between resume states")
+    g.add_argument(
+        "--num_workers",
+        type=_positive_int,
+        default=1,
+        help="kept for the original's scripts; this command trains in one process (for parallel "
+        "jobs use the workflow: snakemake --cores N)",
+    )
+    g.add_argument(
+        "--threads", type=_positive_int, default=1, help="torch threads on CPU (one is fastest)"
+    )
+    g.add_argument(
+        "--save_every", type=_positive_int, default=1000, help="steps between resume states"
+    )
     g.add_argument("--overwrite", action="store_true", help="retrain seeds whose checkpoint exists")
     g.add_argument("--no_progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
@@ -164,7 +201,13 @@ def _comparable(config_json: dict) -> dict:
 def write_experiment_config(path: Path, new: dict, overwrite: bool) -> None:
     """Write config.json; an existing one of another configuration is refused unless ``overwrite``."""
     if path.exists() and not overwrite:
-        old = json.loads(path.read_text())
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+            _comparable(old)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConfigError(
+                f"{path} is not a readable config.json ({error}); move it away or use --overwrite"
+            ) from None
         if _comparable(old) != _comparable(new):
             raise ConfigError(
                 f"{path} records a different configuration; use another --experiment_name/--variant "
@@ -178,92 +221,112 @@ def write_experiment_config(path: Path, new: dict, overwrite: bool) -> None:
     write_json(path, new)
 
 
-def _train_one_block(kwargs: dict):
-    from .training import train_block
+def _check_output_dir(out: Path) -> None:
+    for parent in [out, *out.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--output_dir: {parent} exists and is not a directory")
+            return
 
-    return train_block(**kwargs)
+
+def _check_accelerator(accelerator: str) -> str:
+    """The device type training will use; ``gpu`` without CUDA is refused before anything is written."""
+    import torch
+
+    if accelerator == "gpu" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"--accelerator gpu: torch {torch.__version__} sees no CUDA device; use --accelerator "
+            "cpu or auto"
+        )
+    return "cuda" if accelerator != "cpu" and torch.cuda.is_available() else "cpu"
 
 
 def run_train(args) -> int:
-    from .training import resolve_device
+    from .jobs.train import train_pack_job
+    from .plan import disk_state, model_stamp, training_code
 
     config = config_from_args(args)
     seeds = args.seeds if args.seeds else original_seeds(args.seed, args.num_models)
     if any(s < 0 for s in seeds):
-        raise ConfigError(f"seeds must be non-negative, got {seeds}")
-    device = resolve_device(args.accelerator)
-    block = args.models_per_job or (len(seeds) if device.type == "cuda" else 1)
-    if block < 1 or args.num_workers < 1:
-        raise ConfigError("models_per_job and num_workers must be >= 1")
+        raise ConfigError(f"--seeds must be >= 0, got {seeds}")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"--seeds must be distinct, got {seeds}")
     out = Path(args.output_dir) / args.experiment_name
     if args.variant:
         out = out / args.variant
+    _check_output_dir(out)
+    device = _check_accelerator(args.accelerator)
+    if args.num_workers > 1:
+        print(
+            "note: --num_workers is ignored: this command trains its seeds as batched ensembles in "
+            "one process; run the workflow (snakemake --cores N) for parallel jobs",
+            file=sys.stderr,
+        )
     if config.hidden_dim < config.memory_dim:
         print(
             f"note: hidden_dim {config.hidden_dim} < L*d = {config.memory_dim}: the model cannot hold "
             "the task's memory exactly; evaluation will flag it",
             file=sys.stderr,
         )
+    per_job = args.models_per_job or len(seeds)
     meta = experiment_config_json(
-        args.experiment_name, config, seeds, device.type, "vbpipe train", block, args.variant
+        args.experiment_name, config, seeds, device, "vbpipe train", per_job, args.variant
     )
     write_experiment_config(out / "config.json", meta, args.overwrite)
-    blocks = [seeds[i : i + block] for i in range(0, len(seeds), block)]
-    jobs = [
-        dict(
-            config=config,
-            seeds=b,
-            output_dir=out,
-            accelerator=args.accelerator,
-            threads=args.threads or (1 if args.num_workers > 1 else None),
-            existing="overwrite" if args.overwrite else "skip",
-            progress=not args.no_progress and args.num_workers == 1,
-            save_every_steps=args.save_every,
+
+    code = training_code()
+    todo = []
+    for seed in seeds:
+        checkpoint = out / f"model-{seed}" / "checkpoint" / "model.pt"
+        stamp = model_stamp(config, seed, code)
+        if not args.overwrite and disk_state(checkpoint, stamp) == "current":
+            print(f"seed {seed}: skipped, {checkpoint} is already trained", file=sys.stderr)
+            continue
+        todo.append(
+            {
+                "config": config.to_dict(),
+                "seed": seed,
+                "model_dir": str(out / f"model-{seed}"),
+                "checkpoint": str(checkpoint),
+                "stamp": stamp,
+            }
         )
-        for b in blocks
-    ]
+    packs = [todo[i : i + per_job] for i in range(0, len(todo), per_job)]
     print(
-        f"training {len(seeds)} model(s) in {len(blocks)} block(s) of <= {block} on {device.type} "
-        f"-> {out}",
+        f"training {len(todo)} model(s) in {len(packs)} job(s) of <= {per_job} on {device} -> {out}",
         file=sys.stderr,
     )
-    results = []
-    if args.num_workers == 1:
-        for i, job in enumerate(jobs, 1):
-            results.append(_train_one_block(job))
-            _report_block(i, len(jobs), results[-1])
-    else:
-        with ProcessPoolExecutor(args.num_workers, mp_context=get_context("spawn")) as pool:
-            for i, result in enumerate(pool.map(_train_one_block, jobs), 1):
-                results.append(result)
-                _report_block(i, len(jobs), result)
-    outcomes = [o for r in results for o in r.outcomes.values()]
+    outcomes = {}
+    for i, pack in enumerate(packs, 1):
+        result = train_pack_job(
+            pack,
+            accelerator=args.accelerator,
+            threads=args.threads,
+            progress=not args.no_progress,
+        )
+        outcomes.update(result)
+        for path, outcome in result.items():
+            acc = outcome["train_accuracy"]
+            print(
+                f"[{i}/{len(packs)}] {Path(path).parent.parent.name}: {outcome['status']}, level "
+                f"{outcome['curriculum_level'] + 1}, train_acc {acc if acc is None else round(acc, 4)}"
+                f", converged {outcome['converged']}",
+                file=sys.stderr,
+            )
     if outcomes:
-        converged = sum(o["converged"] for o in outcomes)
-        diverged = sum(o["diverged"] for o in outcomes)
+        converged = sum(o["converged"] for o in outcomes.values())
+        diverged = sum(o["diverged"] for o in outcomes.values())
         print(
             f"trained {len(outcomes)}: {converged} converged, {diverged} diverged", file=sys.stderr
         )
     return 0
 
 
-def _report_block(index: int, total: int, result) -> None:
-    for seed, why in result.skipped.items():
-        print(f"[{index}/{total}] seed {seed}: skipped, {why}", file=sys.stderr)
-    for seed, outcome in result.outcomes.items():
-        acc = outcome["train_accuracy"]
-        print(
-            f"[{index}/{total}] seed {seed}: {outcome['status']}, level {outcome['curriculum_level'] + 1}, "
-            f"train_acc {acc if acc is None else round(acc, 4)}, converged {outcome['converged']}",
-            file=sys.stderr,
-        )
-
-
 def add_task_parser(subparsers) -> None:
     p = subparsers.add_parser("task", help="decode a task id and describe its operator")
     p.add_argument("task_id", nargs="+", help="repeat_copy, T1..T4, or t1 t2 t3")
-    p.add_argument("--input_dim", type=int, default=8)
-    p.add_argument("--seq_length", type=int, default=8)
+    p.add_argument("--input_dim", type=_positive_int, default=8)
+    p.add_argument("--seq_length", type=_positive_int, default=8)
     p.set_defaults(func=run_task)
 
 
@@ -291,16 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_parser(sub)
     add_task_parser(sub)
-    for module, name in (
-        ("vbpipe.evaluation.cli", "add_evaluate_parser"),
-        ("vbpipe.evaluation.cli", "add_aggregate_parser"),
-        ("vbpipe.analysis.cli", "add_analyze_parser"),
-    ):
-        try:
-            adder = getattr(__import__(module, fromlist=[name]), name)
-        except (ImportError, AttributeError):
-            continue
-        adder(sub)
+    add_evaluate_parser(sub)
+    add_aggregate_parser(sub)
+    add_analyze_parser(sub)
     return parser
 
 
@@ -315,18 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, TaskIdError, FileExistsError) as error:
+    except VbpipeError as error:
         print(f"vbpipe {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except (
-        Exception
-    ) as error:  # the interrupted-training exit code tells Slurm/Snakemake what happened
-        from .training import TrainingInterrupted
-
-        if isinstance(error, TrainingInterrupted):
-            print(f"vbpipe {args.command}: {error}", file=sys.stderr)
-            return 128 + error.signum
-        raise
+    except TrainingInterrupted as error:
+        print(f"vbpipe {args.command}: {error}", file=sys.stderr)
+        return 128 + error.signum
+    except KeyboardInterrupt:
+        print(f"vbpipe {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -8,3 +8,14 @@ anything else is a bug and keeps its traceback. Each module raises its own subcl
 
 class VbpipeError(Exception):
     """Something the user can fix: the message names the file, key or value at fault."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """Training stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after saving every model's resume state.
+
+    Rerunning the same command (or the workflow) continues each model exactly where it stopped.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(f"training interrupted by signal {signum}; state saved, rerun to resume")
+        self.signum = signum

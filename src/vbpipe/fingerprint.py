@@ -94,10 +94,14 @@ def _data_files() -> list[Path]:
     )
 
 
-def module_closure(script: str | Path) -> list[Path]:
-    """The package files a script runs: its ``vbpipe`` imports, transitively, and their data files."""
-    tree = ast.parse(Path(script).read_text(encoding="utf-8"))
-    todo = sorted(_imports(tree, "__script__", False))
+def module_closure(script: str | Path | None = None, module: str | None = None) -> list[Path]:
+    """The package files a script (or a ``vbpipe`` module) runs: its ``vbpipe`` imports,
+    transitively, and the data files they name."""
+    if module is not None:
+        todo = sorted(_imports(ast.parse(f"import {module}"), "__script__", False))
+    else:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+        todo = sorted(_imports(tree, "__script__", False))
     seen: dict[str, Path] = {}
     while todo:
         name = todo.pop()
@@ -114,10 +118,10 @@ def module_closure(script: str | Path) -> list[Path]:
     return sorted(files)
 
 
-def code_fingerprint(script: str | Path) -> str:
-    """A short hash of the code a workflow script runs (see the module docstring)."""
+def code_fingerprint(script: str | Path | None = None, module: str | None = None) -> str:
+    """A short hash of the code a workflow script (or a module) runs (see the module docstring)."""
     digest = hashlib.sha256()
-    for path in module_closure(script):
+    for path in module_closure(script, module):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(_code_text(path))
     return digest.hexdigest()[:12]

@@ -65,9 +65,20 @@ def model_stamp(config: TrainConfig, seed: int, code: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def disk_state(model: ModelRef, stamp: str) -> str:
+#: The module whose code (with everything it imports) every model's stamp includes.
+TRAINING_MODULE = "vbpipe.jobs.train"
+
+
+def training_code() -> str:
+    """The training code's fingerprint, as the workflow and ``vbpipe train`` both stamp models."""
+    from .fingerprint import code_fingerprint
+
+    return code_fingerprint(module=TRAINING_MODULE)
+
+
+def disk_state(checkpoint: str | Path, stamp: str) -> str:
     """``current``, or why the model must be trained (``missing``, ``stale``, ``corrupt``, ...)."""
-    checkpoint = Path(model.checkpoint)
+    checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         return "missing"
     sidecar = read_sidecar(checkpoint)
@@ -126,8 +137,11 @@ class TrainingPlan:
     n_current: int
 
 
-def plan_training(config: WorkflowConfig, code: str, root: str = "results") -> TrainingPlan:
+def plan_training(
+    config: WorkflowConfig, code: str | None = None, root: str = "results"
+) -> TrainingPlan:
     """Every model of the selected experiments, and the packs of those that need training."""
+    code = code or training_code()
     models = tuple(
         ModelRef(experiment.name, variant, seed, root)
         for experiment in config.experiments.values()
@@ -138,7 +152,7 @@ def plan_training(config: WorkflowConfig, code: str, root: str = "results") -> T
     current = 0
     for model in models:
         stamp = model_stamp(model.variant.config, model.seed, code)
-        state = disk_state(model, stamp)
+        state = disk_state(model.checkpoint, stamp)
         if state == "current":
             current += 1
             continue
@@ -165,4 +179,5 @@ __all__ = [
     "disk_state",
     "model_stamp",
     "plan_training",
+    "training_code",
 ]

@@ -1,186 +1,191 @@
-# Every Python helper of the workflow lives here (no lambdas in rules). Config is resolved and validated
-# once, at parse time, by vbpipe.sweep: a bad config stops the run before any job starts.
-from vbpipe.sweep import selected_experiments
-from vbpipe.workflow import code_fingerprint, comparison_plan, variant_config_json
+# Every Python helper of the workflow lives here (no lambdas in rules). The config is read, checked and
+# expanded once, at parse time, by vbpipe.config: a bad config stops the run before any job, naming the
+# file, the line, the key and the value. Nothing imported here imports torch.
+import json
+import re
+from pathlib import Path
 
-EXPERIMENTS = selected_experiments(config)
-COMPARISONS = comparison_plan(config, EXPERIMENTS)
+from snakemake.exceptions import WorkflowError
+
+from vbpipe import results as layout
+from vbpipe.config import ConfigError
+from vbpipe.config.experiments import load_workflow_config
+from vbpipe.fingerprint import code_fingerprint
+from vbpipe.plan import plan_training
+
 ENV = "../../envs/vbpipe.yaml"
-FINGERPRINT = {
-    stage: code_fingerprint(stage)
-    for stage in (
-        "train",
-        "evaluate",
-        "model_figures",
-        "aggregate",
-        "global_figures",
-        "analysis",
+SCRIPTS_DIR = Path(workflow.current_basedir).parent / "scripts"
+PACKS_DIR = Path(".snakemake") / "vbpipe" / "packs"
+
+try:
+    CONFIG = load_workflow_config(
+        workflow.overwrite_configfiles or ["config/config.yaml"],
+        dict(workflow.config_settings.config),
     )
-}
+except ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}") from None
+EXPERIMENTS = CONFIG.experiments
+EXECUTION = CONFIG.execution
+
+# Each stage's fingerprint: the package code its script imports (vbpipe.fingerprint).
+FINGERPRINT = {path.stem: code_fingerprint(path) for path in sorted(SCRIPTS_DIR.glob("*.py"))}
 
 
 wildcard_constraints:
     experiment=r"[A-Za-z0-9_]+",
     variant=r"[A-Za-z0-9_.\-]+",
     seed=r"\d+",
-    block=r"s[0-9_\-]+",
+    task=r"[A-Za-z0-9_]+",
     method=r"pca|tsne|mds|isomap",
     comparison=r"[A-Za-z0-9_]+",
 
 
-def variant_of(wildcards):
-    return EXPERIMENTS[wildcards.experiment].variant(wildcards.variant)
+def rule_name(stage, *parts):
+    """A readable, valid rule name, e.g. evaluate_paper_T1_L8_h128_l2_0_thr0_9."""
+    return "_".join([stage, *(re.sub(r"[^A-Za-z0-9]+", "_", str(p)) for p in parts)])
 
 
-def model_paths(experiment, pattern):
-    """One path per model of an experiment, from a pattern with {variant} and {seed}."""
+# ---- training --------------------------------------------------------------------------------------
+# The main process plans which models to train (vbpipe.plan) and saves each pack's record; a job
+# process (Slurm) re-parses this file later, when other packs may have finished, so it defines its own
+# pack from that record instead of planning again.
+def pack_records():
+    if workflow.is_main_process:
+        plan = plan_training(CONFIG, FINGERPRINT["train_pack"])
+        records = [
+            {"name": p.name, "members": p.spec(), "states": list(p.states)}
+            for p in plan.packs
+        ]
+        PACKS_DIR.mkdir(parents=True, exist_ok=True)
+        for record in records:
+            path = PACKS_DIR / f"{record['name']}.json"
+            if not path.exists():
+                path.write_text(json.dumps(record))
+        return records
+    wanted = [t[0] for t in workflow.dag_settings.target_jobs]
     return [
-        pattern.format(experiment=experiment, variant=v.name, seed=seed)
-        for v in EXPERIMENTS[experiment].variants
-        for seed in v.seeds
+        json.loads((PACKS_DIR / f"{name[len('train_'):]}.json").read_text())
+        for name in wanted
+        if name.startswith("train_") and (PACKS_DIR / f"{name[len('train_'):]}.json").exists()
     ]
 
 
-# ---- training ----------------------------------------------------------------------------------------
-def train_spec(wildcards):
-    variant = variant_of(wildcards)
-    seeds = dict(variant.blocks)[wildcards.block]
-    return {"config": variant.params, "seeds": list(seeds)}
-
-
-def train_execution(wildcards):
-    return dict(EXPERIMENTS[wildcards.experiment].execution)
-
-
-def block_dir_of_seed(wildcards):
-    variant = variant_of(wildcards)
-    block = variant.block_of(int(wildcards.seed))
-    return f"results/{wildcards.experiment}/{wildcards.variant}/blocks/{block}"
+PACKS = pack_records()
 
 
 def variant_config(wildcards):
     experiment = EXPERIMENTS[wildcards.experiment]
-    return variant_config_json(experiment, variant_of(wildcards))
+    variant = experiment.variant(wildcards.variant)
+    return layout.variant_config_content(experiment, variant, EXECUTION)
 
 
-# ---- evaluation ----------------------------------------------------------------------------------------
-FIGURE_ONLY = ("magnitude_threshold", "figures")
+# ---- evaluation --------------------------------------------------------------------------------------
+def model_files(experiment, variant, name):
+    """One file per model of a variant, e.g. name="metrics" -> [.../model-1/results/metrics.json, ...]."""
+    return [
+        layout.model_file(experiment.name, variant.name, seed, name) for seed in variant.seeds
+    ]
 
 
-def evaluation_options(wildcards):
-    """What the evaluation computes with; figure-only settings stay out so changing them reruns
-    only figures."""
-    options = EXPERIMENTS[wildcards.experiment].evaluation
-    return {k: v for k, v in options.items() if k not in FIGURE_ONLY}
+def identities(experiment, variant):
+    return [
+        {
+            "experiment": experiment.name,
+            "variant": variant.name,
+            "seed": seed,
+            "model_name": f"model-{seed}",
+        }
+        for seed in variant.seeds
+    ]
 
 
-def figure_options(wildcards):
-    options = EXPERIMENTS[wildcards.experiment].evaluation
-    return {k: options[k] for k in FIGURE_ONLY}
+def model_figure_outputs(experiment, variant):
+    """Every per-model figure of a variant, as report items."""
+    lengths = experiment.lengths(variant)
+    outputs = []
+    for seed in variant.seeds:
+        for figure in layout.model_figures(lengths):
+            outputs.append(
+                report(
+                    layout.model_file(experiment.name, variant.name, seed, figure.name),
+                    caption=f"../report/{figure.caption}",
+                    category=experiment.name,
+                    subcategory=f"per-model: {variant.name}",
+                    labels={"model": f"model-{seed}", "figure": figure.label},
+                )
+            )
+    return outputs
+
+
+# ---- aggregation and analysis ------------------------------------------------------------------------
+def experiment_models(wildcards, name):
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return [f for v in experiment.variants for f in model_files(experiment, v, name)]
 
 
 def experiment_metrics(wildcards):
-    return model_paths(
-        wildcards.experiment,
-        "results/{experiment}/{variant}/model-{seed}/results/metrics.json",
-    )
+    return experiment_models(wildcards, "metrics")
 
 
 def experiment_arrays(wildcards):
-    return model_paths(
-        wildcards.experiment,
-        "results/{experiment}/{variant}/model-{seed}/results/arrays.npz",
-    )
+    return experiment_models(wildcards, "arrays")
 
 
-def experiment_evaluation_config(wildcards):
-    return {
-        "experiment": wildcards.experiment,
-        "evaluation": evaluation_options(wildcards),
-    }
+def experiment_sidecars(wildcards):
+    return experiment_models(wildcards, "sidecar")
 
 
-def task_labels(experiment):
-    from vbpipe.tasks import task_label
-
-    return sorted(
-        {
-            task_label(v.config.task_id, v.config.input_dim)
-            for v in EXPERIMENTS[experiment].variants
-        }
-    )
+def evaluation_settings(wildcards):
+    return EXPERIMENTS[wildcards.experiment].evaluation.computed()
 
 
-def paper_figures_of(experiment):
-    return [
-        f"results/{experiment}/paper_figures/figure{n}_{label}.png"
-        for label in task_labels(experiment)
-        for n in (3, 4)
-    ]
+def figure_settings(wildcards):
+    evaluation = EXPERIMENTS[wildcards.experiment].evaluation
+    return {"magnitude_threshold": evaluation.magnitude_threshold}
 
 
-def paper_figure_outputs(wildcards):
-    return paper_figures_of(wildcards.experiment)
-
-
-# ---- analysis ------------------------------------------------------------------------------------------
-def analysis_options(wildcards):
-    from vbpipe.workflow import analysis_options as options
-
-    return options(EXPERIMENTS[wildcards.experiment])
+def analysis_settings(wildcards):
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return {**experiment.analysis.model_dump(), "seq_length": experiment.analysis_length}
 
 
 def comparison_inputs(wildcards):
-    return [
-        f"results/{name}/evaluation_summary.json"
-        for name in COMPARISONS[wildcards.comparison]["experiments"]
-    ]
+    comparison = CONFIG.comparisons[wildcards.comparison]
+    return [layout.experiment_file(name, "summary") for name in comparison.experiments]
 
 
 def comparison_spec(wildcards):
-    return COMPARISONS[wildcards.comparison]
+    comparison = CONFIG.comparisons[wildcards.comparison]
+    return {
+        "experiments": list(comparison.experiments),
+        "by": comparison.by,
+        "seq_length": comparison.seq_length,
+    }
 
 
-# ---- targets -------------------------------------------------------------------------------------------
-MODEL_FIGURES = ("test_sample.png", "accuracy_per_step.png", "eigenspectrum_full.png")
-GLOBAL_FIGURES = (
-    "global_magnitude_distribution.png",
-    "global_angle_distribution.png",
-    "global_complex_plane.png",
-    "global_statistics_summary.png",
-)
-
-
+# ---- targets -----------------------------------------------------------------------------------------
 def all_targets():
-    from vbpipe.workflow import analysis_options as options
-
     targets = []
     for name, experiment in EXPERIMENTS.items():
-        targets += [f"results/{name}/{v.name}/config.json" for v in experiment.variants]
-        targets += [
-            f"results/{name}/evaluation_summary.json",
-            f"results/{name}/tables/table1.csv",
-            f"results/{name}/tables/table1.tex",
-        ]
-        targets += [f"results/{name}/global_analysis/{f}" for f in GLOBAL_FIGURES]
-        targets += paper_figures_of(name)
-        if experiment.evaluation.get("figures"):
-            for figure in MODEL_FIGURES:
-                pattern = f"results/{{experiment}}/{{variant}}/model-{{seed}}/results/{figure}"
-                targets += model_paths(name, pattern)
-        opts = options(experiment)
-        if opts["eigenvalue"]:
-            targets.append(
-                f"results/{name}/analysis/eigenvalue/eigenvalue_statistics.json"
-            )
-        for method in opts["embedding"]:
-            targets.append(
-                f"results/{name}/analysis/embedding/{method}/{method}_embedding.png"
-            )
-        if opts["persistence"]:
-            targets.append(
-                f"results/{name}/analysis/persistence/persistence_statistics.json"
-            )
-    for name in COMPARISONS:
-        targets.append(f"results/comparison/{name}/comparison_statistics.json")
+        for variant in experiment.variants:
+            targets.append(layout.variant_file(name, variant.name, "config"))
+            targets += model_files(experiment, variant, "metrics")
+            if experiment.evaluation.figures:
+                lengths = experiment.lengths(variant)
+                targets += [
+                    layout.model_file(name, variant.name, seed, figure.name)
+                    for seed in variant.seeds
+                    for figure in layout.model_figures(lengths)
+                ]
+        targets += layout.experiment_outputs(
+            name,
+            tasks=experiment.task_labels,
+            analysis=experiment.analysis,
+            n_models=experiment.n_models,
+        )
+    for name in CONFIG.comparisons:
+        targets.append(layout.comparison_file(name, "statistics"))
     return targets
+
+
+ALL_TARGETS = all_targets()

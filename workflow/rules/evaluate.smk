@@ -1,56 +1,49 @@
-# Evaluation: one job per model (accuracy, spectra, EMT basis), per-model figures as separate jobs.
+# Evaluation: one job per variant evaluates all its models in one process (accuracy, spectra, EMT
+# basis); each model's metrics.json and arrays.npz stay their own DAG nodes. Per-model figures are one
+# job per variant too, and only when the experiment asks for them.
 
+for experiment in EXPERIMENTS.values():
+    for variant in experiment.variants:
 
-rule evaluate_model:
-    input:
-        "results/{experiment}/{variant}/model-{seed}/checkpoint/model.pt",
-    output:
-        metrics="results/{experiment}/{variant}/model-{seed}/results/metrics.json",
-        arrays="results/{experiment}/{variant}/model-{seed}/results/arrays.npz",
-    log:
-        "results/{experiment}/{variant}/logs/evaluate-{seed}.log",
-    benchmark:
-        "results/{experiment}/{variant}/benchmarks/evaluate-{seed}.tsv"
-    conda:
-        ENV
-    params:
-        options=evaluation_options,
-        code=FINGERPRINT["evaluate"],
-    script:
-        "../scripts/evaluate_model.py"
+        rule:
+            name:
+                rule_name("evaluate", experiment.name, variant.name)
+            input:
+                checkpoints=model_files(experiment, variant, "checkpoint"),
+                sidecars=model_files(experiment, variant, "sidecar"),
+            output:
+                metrics=model_files(experiment, variant, "metrics"),
+                arrays=model_files(experiment, variant, "arrays"),
+            log:
+                layout.variant_file(experiment.name, variant.name, "evaluate_log"),
+            benchmark:
+                layout.variant_file(experiment.name, variant.name, "evaluate_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                identities=identities(experiment, variant),
+                settings=experiment.evaluation.computed(),
+                code=FINGERPRINT["evaluate_block"],
+            script:
+                "../scripts/evaluate_block.py"
 
+        if experiment.evaluation.figures:
 
-rule model_figures:
-    input:
-        metrics="results/{experiment}/{variant}/model-{seed}/results/metrics.json",
-        arrays="results/{experiment}/{variant}/model-{seed}/results/arrays.npz",
-    output:
-        report(
-            "results/{experiment}/{variant}/model-{seed}/results/test_sample.png",
-            caption="../report/test_sample.rst",
-            category="{experiment}",
-            subcategory="per-model: {variant}",
-            labels={"model": "{seed}", "figure": "test sample"},
-        ),
-        report(
-            "results/{experiment}/{variant}/model-{seed}/results/accuracy_per_step.png",
-            caption="../report/accuracy_per_step.rst",
-            category="{experiment}",
-            subcategory="per-model: {variant}",
-            labels={"model": "{seed}", "figure": "accuracy per step"},
-        ),
-        report(
-            "results/{experiment}/{variant}/model-{seed}/results/eigenspectrum_full.png",
-            caption="../report/eigenspectrum_full.rst",
-            category="{experiment}",
-            subcategory="per-model: {variant}",
-            labels={"model": "{seed}", "figure": "spectrum"},
-        ),
-    log:
-        "results/{experiment}/{variant}/logs/figures-{seed}.log",
-    conda:
-        ENV
-    params:
-        code=FINGERPRINT["model_figures"],
-    script:
-        "../scripts/model_figures.py"
+            rule:
+                name:
+                    rule_name("figures", experiment.name, variant.name)
+                input:
+                    metrics=model_files(experiment, variant, "metrics"),
+                    arrays=model_files(experiment, variant, "arrays"),
+                output:
+                    model_figure_outputs(experiment, variant),
+                log:
+                    layout.variant_file(experiment.name, variant.name, "figures_log"),
+                conda:
+                    ENV
+                threads: EXECUTION.threads
+                params:
+                    code=FINGERPRINT["model_figures"],
+                script:
+                    "../scripts/model_figures.py"

@@ -1,5 +1,7 @@
-# Training: one job per (experiment, variant, block of seeds); the block is trained as one batched
-# ensemble and each seed's checkpoint is then its own DAG node (a local copy out of the block).
+# Training: one job per pack of models to (re)train, planned at parse time (vbpipe.plan). Each model's
+# model.pt and model.json are declared outputs; its training.log, TensorBoard events and resume.pt are
+# deliberately untracked: they must survive a rerun of an interrupted pack (Snakemake empties a job's
+# declared outputs and logs before running it), and resume.pt is removed once the model is saved.
 
 
 rule variant_config:
@@ -8,42 +10,35 @@ rule variant_config:
     log:
         "results/{experiment}/{variant}/logs/config.log",
     localrule: True
-    conda:
-        ENV
     params:
         content=variant_config,
-    script:
-        "../scripts/write_json.py"
+    run:
+        from vbpipe.fileio import write_json
+
+        write_json(output[0], params.content)
 
 
-rule train:
-    output:
-        temp(directory("results/{experiment}/{variant}/blocks/{block}")),
-    log:
-        "results/{experiment}/{variant}/logs/train-{block}.log",
-    benchmark:
-        "results/{experiment}/{variant}/benchmarks/train-{block}.tsv"
-    conda:
-        ENV
-    threads: 1
-    params:
-        spec=train_spec,
-        execution=train_execution,
-        models_dir="results/{experiment}/{variant}",
-        code=FINGERPRINT["train"],
-    script:
-        "../scripts/train.py"
+for pack in PACKS:
 
-
-rule checkpoint:
-    input:
-        block_dir_of_seed,
-    output:
-        "results/{experiment}/{variant}/model-{seed}/checkpoint/model.pt",
-    log:
-        "results/{experiment}/{variant}/logs/checkpoint-{seed}.log",
-    localrule: True
-    conda:
-        ENV
-    shell:
-        "cp {input}/model-{wildcards.seed}.pt {output} 2> {log}"
+    rule:
+        name:
+            f"train_{pack['name']}"
+        output:
+            checkpoints=[m["checkpoint"] for m in pack["members"]],
+            sidecars=[layout.sidecar_of(m["checkpoint"]) for m in pack["members"]],
+        log:
+            f"results/logs/train/{pack['name']}.log",
+        benchmark:
+            f"results/logs/train/{pack['name']}.benchmark.tsv"
+        conda:
+            ENV
+        threads: EXECUTION.threads
+        resources:
+            **EXECUTION.train_resources,
+        params:
+            members=pack["members"],
+            states=pack["states"],
+            accelerator=EXECUTION.accelerator,
+            code=FINGERPRINT["train_pack"],
+        script:
+            "../scripts/train_pack.py"
