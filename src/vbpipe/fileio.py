@@ -19,6 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from .errors import VbpipeError
+
+
+class MissingFileError(VbpipeError, FileNotFoundError):
+    """A file a stage reads does not exist (the message names it)."""
+
+
+class CorruptFileError(VbpipeError, ValueError):
+    """A file a stage reads cannot be parsed (the message names it)."""
+
 
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
@@ -69,15 +79,24 @@ def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Pat
     return Path(path)
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def read_json(path: str | os.PathLike) -> Any:
+    """Parse a JSON file; :class:`MissingFileError` / :class:`CorruptFileError` name the file.
+
+    ``NaN`` and ``Infinity`` (which Python's ``json`` accepts) count as corrupt: vbpipe never writes
+    them.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: file does not exist")
+        raise MissingFileError(f"{path}: file does not exist")
     with path.open(encoding="utf-8") as handle:
         try:
-            return json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not valid JSON: {error}") from error
+            return json.load(handle, parse_constant=_reject_constant)
+        except ValueError as error:
+            raise CorruptFileError(f"{path}: not valid JSON: {error}") from error
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -86,20 +105,36 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
-    """Save arrays in one compressed ``.npz``, atomically."""
-    clean = {str(k): np.asarray(v) for k, v in arrays.items()}
+def write_npz(
+    path: str | os.PathLike, arrays: Mapping[str, np.ndarray], compresslevel: int = 1
+) -> Path:
+    """Save arrays in one deflate-compressed ``.npz`` (what :func:`numpy.load` reads), atomically.
+
+    ``compresslevel`` 1 (default) compresses these float arrays about as well as numpy's
+    ``savez_compressed`` (level 6) in a fraction of the time; 0 stores them uncompressed.
+    """
+    import zipfile
+
+    method = zipfile.ZIP_DEFLATED if compresslevel > 0 else zipfile.ZIP_STORED
     with atomic_open(path, "wb") as handle:
-        np.savez_compressed(handle, **clean)
+        with zipfile.ZipFile(
+            handle, "w", compression=method, compresslevel=compresslevel or None
+        ) as archive:
+            for key, value in arrays.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
     return Path(path)
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: file does not exist")
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+        raise MissingFileError(f"{path}: file does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError) as error:
+        raise CorruptFileError(f"{path}: not a readable .npz file: {error}") from error
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
