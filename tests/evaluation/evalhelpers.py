@@ -97,3 +97,35 @@ def random_model(root: Path, seed=3, hidden=64, d=8, length=8, task_id=(255, 0, 
     weights = init_weights(seed, d, hidden, d)
     outcome = {"converged": False, "train_accuracy": 0.5, "curriculum_level": 0, "horizon": 10}
     return write_model(root, weights, task_id, d, length, seed, outcome=outcome, **kw)
+
+
+def identity_of(model_dir: Path, experiment: str = "exp") -> dict:
+    """The identity the layout gives ``root/variant/model-{seed}`` (tests know their layout)."""
+    return {
+        "experiment": experiment,
+        "variant": model_dir.parent.name,
+        "seed": int(model_dir.name.split("-")[1]),
+    }
+
+
+def job_of(model_dir: Path, experiment: str = "exp"):
+    """``(checkpoint, results_dir, identity)`` of a model directory in the test layout."""
+    return (
+        model_dir / "checkpoint" / "model.pt",
+        model_dir / "results",
+        identity_of(model_dir, experiment),
+    )
+
+
+def evaluate(model_dir: Path, device: str = "cpu", **settings):
+    """``(metrics, arrays)`` of one model (no files written)."""
+    from vbpipe.evaluation.evaluate import evaluate_checkpoint
+    from vbpipe.results import ModelIdentity
+
+    identity = ModelIdentity.from_mapping(identity_of(model_dir))
+    return evaluate_checkpoint(model_dir / "checkpoint" / "model.pt", identity, settings, device)
+
+
+def length_entry(metrics: dict, seq_length: int) -> dict:
+    """The ``lengths[]`` entry of one evaluated length."""
+    return next(e for e in metrics["lengths"] if e["eval_length"] == seq_length)

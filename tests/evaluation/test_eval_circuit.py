@@ -1,52 +1,48 @@
 """The exact EMT variable-binding circuit, evaluated end to end from a saved checkpoint.
 
 ``W_hh = Ψ Φ Ψᵀ`` with orthonormal Ψ, ``W_ih`` writing ε·u into the newest slot and ``W_r`` reading
-it back with 1/ε (ε = 1e-3 keeps tanh linear to ~1e-7). Checkpoints store float32, so "~0" means
-below 1e-6 (spectral error) or 1e-5 (Φ).
+it back with 1/ε (ε = 1e-3 keeps tanh linear to ~1e-7). Checkpoints store float32 and the accuracy
+forward runs in float32, so "~0" means below 1e-6 (spectral error) or 1e-5 (Φ).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from evalhelpers import FAST, exact_circuit, write_model
+from evalhelpers import FAST, evaluate, exact_circuit, length_entry, write_model
 
 from vbpipe.evaluation.emt import variable_memory_basis
-from vbpipe.evaluation.evaluate import evaluate_model
+from vbpipe.results import array_key
 from vbpipe.tasks import PAPER_TASKS, Task
 
 
 def _evaluate(root, task_id, d, length, hidden, **options):
     weights, _, _ = exact_circuit(task_id, d, length, hidden)
     model_dir = write_model(root, weights, task_id, d, length, seed=1)
-    return evaluate_model(model_dir, **options)
+    return evaluate(model_dir, **options)
 
 
 def test_copy_circuit_d8_l8_is_exact(experiment):
-    metrics, arrays = _evaluate(
-        experiment, (255, 0, 0), 8, 8, 80
-    )  # default protocol: 10 x 64 @ 200
-    assert metrics["n_test_sequences"] == 640 and metrics["test_horizon"] == 200
-    assert metrics["accuracy"] == 1.0
-    assert np.all(np.asarray(metrics["accuracy_per_step"]) == 1.0)
-    assert metrics["n_unit_circle_rnn_seq8"] == 64
-    assert metrics["n_unit_circle_theory_seq8"] == 64
-    assert metrics["n_unit_circle_whh"] == 64
-    assert metrics["unit_circle_count_mismatch_seq8"] == 0
-    assert metrics["spectral_error_seq8"] < 1e-6
-    assert metrics["spectral_error_deg_seq8"] == pytest.approx(
-        np.degrees(metrics["spectral_error_seq8"])
-    )
-    assert metrics["emt_n_kept_seq8"] == 64
-    assert metrics["emt_phi_error_seq8"] < 1e-5
-    phi_emp = arrays["phi_empirical_seq8"][:64, :64]
+    metrics, arrays = _evaluate(experiment, (255, 0, 0), 8, 8, 80)  # default: 10 x 64 @ 200
+    evaluation, model = metrics["evaluation"], metrics["model"]
+    assert evaluation["n_test_sequences"] == 640 and evaluation["test_horizon"] == 200
+    assert model["accuracy"] == 1.0
+    assert np.all(arrays["accuracy_per_step"] == 1.0)
+    entry = length_entry(metrics, 8)
+    assert entry["n_unit_circle_rnn"] == 64
+    assert entry["n_unit_circle_theory"] == 64
+    assert model["n_unit_circle_whh"] == 64
+    assert entry["unit_circle_count_mismatch"] == 0
+    assert entry["spectral_error"] < 1e-6
+    assert entry["emt_n_kept"] == 64
+    assert entry["emt_phi_error"] < 1e-5
+    phi_emp = arrays[array_key("phi_empirical", 8)][:64, :64]
     np.testing.assert_allclose(phi_emp, Task((255, 0, 0), 8, 8).phi(8), atol=1e-4)
-    assert metrics["hidden_too_small"] is False
-    assert metrics["solved"] is True
+    assert model["hidden_too_small"] is False and entry["hidden_too_small"] is False
+    assert model["solved"] is True
     # Unit-circle eigenvalues at the 8th roots of unity, eight of each.
-    eig = np.array(metrics["eigenvalues_whh"])
-    angles = np.angle(eig[:64, 0] + 1j * eig[:64, 1])
-    k = np.round(angles / (np.pi / 4)).astype(int) % 8
+    eig = arrays["eigenvalues_whh"]
+    k = np.round(np.angle(eig[:64]) / (np.pi / 4)).astype(int) % 8
     assert np.bincount(k, minlength=8).tolist() == [8] * 8
 
 
@@ -59,13 +55,14 @@ def test_signed_permutation_of_oldest_slot_is_exact(experiment):
     operator = Task(task_id, 3, 3).operator(3)
     assert operator[1, 0] == -1 and operator[2, 1] == 1 and operator[0, 2] == -1
     metrics, arrays = _evaluate(experiment, task_id, 3, 3, 12, **FAST)
-    assert metrics["accuracy"] == 1.0
-    assert metrics["n_unit_circle_rnn_seq3"] == metrics["n_unit_circle_theory_seq3"] == 9
-    assert metrics["spectral_error_seq3"] < 1e-6
-    assert metrics["emt_n_kept_seq3"] == 9
-    assert metrics["emt_phi_error_seq3"] < 1e-5
+    entry = length_entry(metrics, 3)
+    assert metrics["model"]["accuracy"] == 1.0
+    assert entry["n_unit_circle_rnn"] == entry["n_unit_circle_theory"] == 9
+    assert entry["spectral_error"] < 1e-6
+    assert entry["emt_n_kept"] == 9
+    assert entry["emt_phi_error"] < 1e-5
     np.testing.assert_allclose(
-        arrays["phi_empirical_seq3"][:9, :9], Task(task_id, 3, 3).phi(3), atol=1e-4
+        arrays[array_key("phi_empirical", 3)][:9, :9], Task(task_id, 3, 3).phi(3), atol=1e-4
     )
 
 
@@ -73,22 +70,24 @@ def test_signed_permutation_of_oldest_slot_is_exact(experiment):
 def test_paper_tasks_t2_t4_spectrum_and_phi(experiment, name):
     task_id = PAPER_TASKS[name]
     metrics, arrays = _evaluate(experiment, task_id, 8, 8, 72, test_horizon=60, n_batches=1)
+    entry = length_entry(metrics, 8)
     # The composition row mixes earlier inputs into the newest slot during the input phase, so the
     # circuit is not exact in accuracy, but clearly above chance.
-    assert 0.7 < metrics["accuracy"] < 1.0
-    assert metrics["n_unit_circle_theory_seq8"] == 36
-    assert metrics["n_unit_circle_rnn_seq8"] == 36
-    assert metrics["spectral_error_seq8"] < 1e-6
-    assert metrics["emt_n_kept_seq8"] == 36
-    assert metrics["emt_phi_error_seq8"] < 1e-5
-    kept = arrays["kept_seq8"]
+    assert 0.7 < metrics["model"]["accuracy"] < 1.0
+    assert entry["n_unit_circle_theory"] == 36
+    assert entry["n_unit_circle_rnn"] == 36
+    assert entry["spectral_error"] < 1e-6
+    assert entry["emt_n_kept"] == 36
+    assert entry["emt_phi_error"] < 1e-5
+    kept = arrays[array_key("kept", 8)]
     phi = Task(task_id, 8, 8).phi(8)
     np.testing.assert_allclose(
-        arrays["phi_empirical_seq8"][np.ix_(kept, kept)], phi[np.ix_(kept, kept)], atol=1e-4
+        arrays[array_key("phi_empirical", 8)][np.ix_(kept, kept)],
+        phi[np.ix_(kept, kept)],
+        atol=1e-4,
     )
-    # Theory eigenvalues on the unit circle match the learned ones angle by angle.
-    theory = np.array(metrics["eigenvalues_theory_seq8"])
-    assert np.sum(np.hypot(theory[:, 0], theory[:, 1]) > 0.9) == 36
+    theory = arrays[array_key("eigenvalues_theory", 8)]
+    assert np.sum(np.abs(theory) > 0.9) == 36
 
 
 def test_basis_recovers_phi_directly_in_float64():

@@ -1,105 +1,248 @@
-"""Table 1 from synthetic metrics records: min over thresholds, mean over seeds, validity rule."""
+"""Table 1 as pandas operations on the tidy table: min over thresholds, mean over seeds, validity.
+
+The previous implementation (a loop over flat metrics records) is kept below as the reference the
+pandas version must agree with, cell by cell, on the same models.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vbpipe.evaluation.run import run_table1
-from vbpipe.evaluation.table1 import format_cell, table1_csv, table1_latex, table1_rows
-from vbpipe.tasks import PAPER_TASKS
+from vbpipe.evaluation.table1 import format_cell, table1_csv, table1_frame, table1_latex
+from vbpipe.results import empty_metrics, records_to_table
+from vbpipe.tasks import PAPER_TASKS, task_label
 
 T1 = [str(t) for t in PAPER_TASKS["T1"]]
 T3 = [str(t) for t in PAPER_TASKS["T3"]]
 
 
-def rec(task, hidden, l2, thr, seed, acc, err, n_rnn=64, n_theory=64, label=None):
+def spec(task, hidden, l2, thr, seed, acc, err, n_rnn=64, n_theory=64, d=8, length=8):
     return {
         "task_id": task,
-        "task_label": label,
-        "input_dim": 8,
-        "seq_length": 8,
+        "input_dim": d,
+        "seq_length": length,
         "hidden_dim": hidden,
         "l2_penalty": l2,
         "curriculum_threshold": thr,
         "seed": seed,
         "accuracy": acc,
-        "spectral_error_seq8": err,
-        "n_unit_circle_rnn_seq8": n_rnn,
-        "n_unit_circle_theory_seq8": n_theory,
+        "spectral_error": err,
+        "n_rnn": n_rnn,
+        "n_theory": n_theory,
     }
 
 
-RECORDS = [
+def metrics_record(s: dict) -> dict:
+    """A contract metrics record of one model evaluated at its training length."""
+    record = empty_metrics([s["seq_length"]])
+    variant = f"h{s['hidden_dim']}-l2_{s['l2_penalty']}-thr{s['curriculum_threshold']}"
+    record["identity"] = {
+        "experiment": "exp",
+        "variant": f"{'_'.join(s['task_id'])}-{variant}",
+        "seed": s["seed"],
+        "model_name": f"model-{s['seed']}",
+    }
+    record["params"] = {
+        k: s[k]
+        for k in (
+            "task_id",
+            "input_dim",
+            "seq_length",
+            "hidden_dim",
+            "l2_penalty",
+            "curriculum_threshold",
+            "seed",
+        )
+    }
+    record["task_label"] = task_label(tuple(int(t) for t in s["task_id"]), s["input_dim"])
+    record["model"]["accuracy"] = s["accuracy"]
+    entry = record["lengths"][0]
+    entry.update(
+        spectral_error=s["spectral_error"],
+        n_unit_circle_rnn=s["n_rnn"],
+        n_unit_circle_theory=s["n_theory"],
+        accuracy=s["accuracy"],
+    )
+    return record
+
+
+def old_rows(specs, seq_length=None, accuracy_threshold=0.9, require_count_match=False):
+    """The previous loop-based rule on flat records (reference)."""
+    groups = defaultdict(lambda: defaultdict(list))
+    labels = {}
+    for s in specs:
+        ids = tuple(int(t) for t in s["task_id"])
+        key = (ids, int(s["hidden_dim"]), float(s["l2_penalty"] or 0.0))
+        labels[ids] = task_label(ids, s["input_dim"])
+        groups[key][s["seed"]].append(s)
+
+    def valid(s):
+        length = seq_length if seq_length is not None else s["seq_length"]
+        if length != s["seq_length"]:
+            return None  # evaluated only at its training length
+        acc, err = s["accuracy"], s["spectral_error"]
+        if acc is None or acc <= accuracy_threshold or err is None:
+            return None
+        if require_count_match and s["n_rnn"] != s["n_theory"]:
+            return None
+        return err
+
+    rows = {}
+    for key, seeds in groups.items():
+        accs, errs, n_models = [], [], 0
+        for models in seeds.values():
+            n_models += len(models)
+            a = [m["accuracy"] for m in models if m["accuracy"] is not None]
+            if a:
+                accs.append(max(a))
+            e = [v for v in (valid(m) for m in models) if v is not None]
+            if e:
+                errs.append(min(e))
+        rows[(labels[key[0]], key[1], key[2])] = {
+            "spectral_error": float(np.mean(errs)) if errs else None,
+            "accuracy": float(np.mean(accs)) if accs else None,
+            "n_seeds": len(seeds),
+            "n_valid_seeds": len(errs),
+            "n_models": n_models,
+        }
+    return rows
+
+
+SPECS = [
     # T1, h128, L2 0: seed 1 min(0.002, 0.004) = 0.002, acc max(0.99, 0.97) = 0.99
-    rec(T1, 128, 0.0, 0.9, 1, 0.99, 0.004),
-    rec(T1, 128, 0.0, 0.98, 1, 0.97, 0.002),
+    spec(T1, 128, 0.0, 0.9, 1, 0.99, 0.004),
+    spec(T1, 128, 0.0, 0.98, 1, 0.97, 0.002),
     # seed 2: the 0.98 model is invalid (accuracy <= 0.9): min over the valid one = 0.006; acc 0.95
-    rec(T1, 128, 0.0, 0.9, 2, 0.95, 0.006),
-    rec(T1, 128, 0.0, 0.98, 2, 0.85, 0.0001),
+    spec(T1, 128, 0.0, 0.9, 2, 0.95, 0.006),
+    spec(T1, 128, 0.0, 0.98, 2, 0.85, 0.0001),
     # T1, h128, L2 0.1: all at chance -> no valid error
-    rec(T1, 128, 0.1, 0.9, 1, 0.5, None),
-    rec(T1, 128, 0.1, 0.98, 1, 0.51, 0.3),
-    # T3, h64, L2 0.001 (given by the id, labelled from it)
-    rec(T3, 64, 0.001, 0.9, 1, 0.96, 0.010, 40, 36),
-    rec(T3, 64, 0.001, 0.9, 2, 0.98, 0.020, 36, 36),
+    spec(T1, 128, 0.1, 0.9, 1, 0.5, None),
+    spec(T1, 128, 0.1, 0.98, 1, 0.51, 0.3),
+    # T3, h64, L2 0.001
+    spec(T3, 64, 0.001, 0.9, 1, 0.96, 0.010, 40, 36),
+    spec(T3, 64, 0.001, 0.9, 2, 0.98, 0.020, 36, 36),
 ]
 
 
+def frame(specs, **options):
+    return table1_frame(records_to_table([metrics_record(s) for s in specs]), **options)
+
+
+def by_cell(df):
+    return {(r.task, r.hidden_dim, r.l2_penalty): r for r in df.itertuples(index=False)}
+
+
 def test_rows_follow_the_papers_aggregation():
-    rows = {(r["task"], r["hidden_dim"], r["l2_penalty"]): r for r in table1_rows(RECORDS)}
+    rows = by_cell(frame(SPECS))
     cell = rows[("T1", 128, 0.0)]
-    assert cell["spectral_error"] == pytest.approx((0.002 + 0.006) / 2)
-    assert cell["accuracy"] == pytest.approx((0.99 + 0.95) / 2)
-    assert (cell["n_seeds"], cell["n_valid_seeds"], cell["n_models"]) == (2, 2, 4)
-    assert cell["cell"] == "0.0040 (0.97)"
+    assert cell.spectral_error == pytest.approx((0.002 + 0.006) / 2)
+    assert cell.accuracy == pytest.approx((0.99 + 0.95) / 2)
+    assert (cell.n_seeds, cell.n_valid_seeds, cell.n_models) == (2, 2, 4)
+    assert cell.cell == "0.0040 (0.97)"
     chance = rows[("T1", 128, 0.1)]
-    assert chance["spectral_error"] is None and chance["cell"] == "— (0.51)"
+    assert np.isnan(chance.spectral_error) and chance.cell == "— (0.51)"
     t3 = rows[("T3", 64, 0.001)]
-    assert t3["spectral_error"] == pytest.approx(0.015)
-    assert t3["task_id"] == ",".join(T3)
+    assert t3.spectral_error == pytest.approx(0.015)
+    assert t3.task_id == ",".join(T3)
 
 
 def test_count_match_option_mimics_the_original_nan_rule():
-    rows = table1_rows(RECORDS, require_count_match=True)
-    t3 = next(r for r in rows if r["task"] == "T3")
-    assert t3["spectral_error"] == pytest.approx(0.020) and t3["n_valid_seeds"] == 1
+    t3 = by_cell(frame(SPECS, require_count_match=True))[("T3", 64, 0.001)]
+    assert t3.spectral_error == pytest.approx(0.020) and t3.n_valid_seeds == 1
 
 
 def test_rows_are_ordered_and_unknown_tasks_labelled_by_id():
-    other = rec(["7", "4", "5"], 16, 0.0, 0.9, 1, 1.0, 0.0)
-    other["input_dim"] = 3
-    rows = table1_rows([other, *RECORDS])
-    assert [r["task"] for r in rows] == ["T1", "T1", "T3", "7_4_5"]
+    other = spec(["7", "4", "5"], 16, 0.0, 0.9, 1, 1.0, 0.0, d=3, length=3)
+    assert list(frame([other, *SPECS])["task"]) == ["T1", "T1", "T3", "7_4_5"]
+
+
+def assert_same_as_old(specs, **options):
+    new = by_cell(frame(specs, **options))
+    old = old_rows(specs, **options)
+    assert set(new) == set(old)
+    for key, expected in old.items():
+        got = new[key]
+        if expected["spectral_error"] is None:
+            assert np.isnan(got.spectral_error), key
+        else:
+            assert got.spectral_error == pytest.approx(expected["spectral_error"], rel=1e-12)
+        assert got.accuracy == pytest.approx(expected["accuracy"], rel=1e-12)
+        assert (got.n_seeds, got.n_valid_seeds, got.n_models) == (
+            expected["n_seeds"],
+            expected["n_valid_seeds"],
+            expected["n_models"],
+        )
+        assert got.cell == format_cell(expected["spectral_error"], expected["accuracy"])
+
+
+@pytest.mark.parametrize("options", [{}, {"require_count_match": True}, {"seq_length": 8}])
+def test_table1_equals_the_old_rule_on_the_same_records(options):
+    assert_same_as_old(SPECS, **options)
+
+
+model_specs = st.builds(
+    spec,
+    task=st.sampled_from([T1, T3]),
+    hidden=st.sampled_from([32, 64, 128]),
+    l2=st.sampled_from([0.0, 0.001, 0.1]),
+    thr=st.sampled_from([0.9, 0.98]),
+    seed=st.integers(1, 4),
+    acc=st.one_of(st.floats(0.0, 1.0), st.just(0.9)),
+    err=st.one_of(st.none(), st.floats(0.0, 0.5)),
+    n_rnn=st.integers(30, 70),
+    n_theory=st.sampled_from([36, 64]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(model_specs, min_size=1, max_size=25))
+def test_table1_equals_the_old_rule_on_random_records(specs):
+    seen, unique = set(), []
+    for s in specs:  # one model per (variant, seed)
+        key = (tuple(s["task_id"]), s["hidden_dim"], s["l2_penalty"], s["curriculum_threshold"])
+        if (key, s["seed"]) not in seen:
+            seen.add((key, s["seed"]))
+            unique.append(s)
+    assert_same_as_old(unique)
+    assert_same_as_old(unique, require_count_match=True)
 
 
 def test_csv_and_latex_text():
-    rows = table1_rows(RECORDS)
-    parsed = list(csv.DictReader(io.StringIO(table1_csv(rows))))
+    df = frame(SPECS)
+    parsed = list(csv.DictReader(io.StringIO(table1_csv(df))))
+    assert list(parsed[0]) == [
+        "task",
+        "task_id",
+        "hidden_dim",
+        "l2_penalty",
+        "spectral_error",
+        "accuracy",
+        "n_seeds",
+        "n_valid_seeds",
+        "n_models",
+        "cell",
+    ]
     assert parsed[0]["task"] == "T1" and float(parsed[0]["spectral_error"]) == pytest.approx(0.004)
     assert parsed[1]["spectral_error"] == ""
-    tex = table1_latex(rows)
+    tex = table1_latex(df)
     assert r"\multicolumn{3}{c}{hidden 64}" in tex and r"\multicolumn{3}{c}{hidden 128}" in tex
     assert "T1 &  &  &  & 0.0040 (0.97) &  & --- (0.51) \\\\" in tex
     assert tex.count(r"\\") == 2 + 2  # two header rows, two task rows
     assert format_cell(None, None) == "—"
 
 
-def test_run_table1_from_metrics_files_and_summary(tmp_path):
-    import json
-
-    paths = []
-    for i, record in enumerate(RECORDS):
-        path = tmp_path / f"m{i}" / "metrics.json"
-        path.parent.mkdir()
-        path.write_text(json.dumps(record))
-        paths.append(path)
-    summary = tmp_path / "evaluation_summary.json"
-    summary.write_text(json.dumps({"metrics": RECORDS}))
-    a = run_table1(paths, tmp_path / "a.csv", tmp_path / "a.tex")
-    b = run_table1([summary], tmp_path / "b.csv", tmp_path / "b.tex")
-    assert a[0].read_text() == b[0].read_text()
-    assert a[1].read_text() == b[1].read_text()
-    assert "0.0040 (0.97)" in a[0].read_text()
+def test_range_models_have_no_error_without_a_length():
+    ranged = spec(T1, 64, 0.0, 0.9, 1, 0.99, 0.01, length=8)
+    record = metrics_record(ranged)
+    record["params"]["seq_length"] = [7, 8]
+    df = table1_frame(records_to_table([record]))
+    assert np.isnan(df["spectral_error"][0]) and df["accuracy"][0] == pytest.approx(0.99)
+    df = table1_frame(records_to_table([record]), seq_length=8)
+    assert df["spectral_error"][0] == pytest.approx(0.01)

@@ -1,20 +1,13 @@
-"""Evaluation of trained models: accuracy, spectra, the EMT variable-memory basis, summaries and
-Table 1.
+"""Evaluation of trained models: accuracy, spectra, the EMT variable-memory basis, aggregation,
+Table 1 and figures.
 
-Modules: :mod:`.spectra`, :mod:`.emt`, :mod:`.accuracy` (science, arrays in / arrays out),
-:mod:`.evaluate` (one model → metrics + arrays), :mod:`.figures` (data → Figure), :mod:`.summary`
-and :mod:`.table1` (records → documents), :mod:`.io` (every file read and write), :mod:`.run` (the
-file-level entry points) and :mod:`.cli` (``vbpipe evaluate``, ``vbpipe aggregate``).
+Science (arrays in, arrays out): :mod:`.spectra`, :mod:`.emt`, :mod:`.accuracy`, :mod:`.evaluate`
+(one loaded model → metrics + arrays). Documents: :mod:`.summary`, :mod:`.table1`. Figures (data →
+Figure): :mod:`.figures`. Jobs (explicit paths in, files out): :mod:`.run` (evaluate a block of
+models; imports torch), :mod:`.aggregate` (table, arrays, summary, Table 1; no torch),
+:mod:`.plots` (per-model, global and paper figures; no torch). CLI: :mod:`.cli`. File names and
+record fields: :mod:`vbpipe.results`.
+
+Nothing is imported here, so that ``import vbpipe.evaluation.cli`` (or any one job module) costs
+only what that module uses.
 """
-
-from .evaluate import evaluate_model
-from .run import run_aggregate, run_evaluate_model, run_model_figures, run_paper_figures, run_table1
-
-__all__ = [
-    "evaluate_model",
-    "run_aggregate",
-    "run_evaluate_model",
-    "run_model_figures",
-    "run_paper_figures",
-    "run_table1",
-]

@@ -1,24 +1,50 @@
-"""Command-line front ends of the evaluation stage: ``vbpipe evaluate`` and ``vbpipe aggregate``.
+"""Command-line front doors of the evaluation stage: ``vbpipe evaluate`` and ``vbpipe aggregate``.
 
-The main CLI calls :func:`add_evaluate_parser` and :func:`add_aggregate_parser` with its subparsers;
-each sets ``func`` to a callable ``func(args) -> int`` (the exit status: 0, or 1 when some model
-failed).
+The main CLI calls :func:`add_evaluate_parser` and :func:`add_aggregate_parser` with its
+subparsers; each sets ``func(args) -> int``. Importing this module is cheap (argparse and
+:mod:`vbpipe.results`); the job modules are imported when a command runs.
 
-``vbpipe evaluate`` keeps the original ``evaluate_multiple.py`` flags: ``--models_dir`` (an
-experiment, a variant or one model directory; models found recursively by ``--model_pattern`` and
-naturally sorted), ``--seq_length`` (one value, or two = an inclusive range; default: each model's
-trained length), ``--test_horizon``, ``--accelerator auto|cpu|gpu``, ``--magnitude_threshold``
-(global complex-plane figure).
+``--models_dir`` (both commands) is a *variant directory* (it holds ``config.json`` and
+``model-*/checkpoint/model.pt``) or an *experiment directory* whose sub-directories are variant
+directories. Each model's identity comes from its variant's ``config.json`` (``metadata``:
+``experiment_name``, ``variant``) and its directory name ``model-{seed}``. ``vbpipe evaluate``
+keeps the original ``evaluate_multiple.py`` flags: ``--models_dir``, ``--seq_length`` (one value,
+or two = an inclusive range; default: each model's trained length), ``--test_horizon``,
+``--accelerator auto|cpu|gpu``, ``--model_pattern``, ``--magnitude_threshold`` (global
+complex-plane figure only).
+
+User errors (a missing or empty directory, a corrupt checkpoint or ``metrics.json``, a stale
+result) raise :class:`vbpipe.errors.VbpipeError` subclasses whose one-line message names the file.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+from pathlib import Path
 
-from .spectra import DEFAULT_UNIT_THRESHOLD
+from ..results import (
+    DEFAULT_UNIT_THRESHOLD,
+    EXPERIMENT_ARRAYS_NAME,
+    GLOBAL_DIRNAME,
+    SUMMARY_NAME,
+    TABLE1_CSV_NAME,
+    TABLE1_TEX_NAME,
+    TABLE_NAME,
+    TABLES_DIRNAME,
+    EvaluationSettings,
+    ResultsError,
+    checkpoint_in,
+    find_variant_dirs,
+    model_dirs_of,
+    results_in,
+)
 
 __all__ = ["add_aggregate_parser", "add_evaluate_parser", "main_aggregate", "main_evaluate"]
+
+MODELS_DIR_HELP = (
+    "a variant directory (config.json and model-*/checkpoint/model.pt) or an experiment "
+    "directory whose sub-directories are variant directories"
+)
 
 
 class _SeqLengthAction(argparse.Action):
@@ -49,15 +75,13 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         help="evaluate trained models: accuracy, spectra, EMT variable memories, summary",
         description=(
             "Evaluate every model under --models_dir: writes model-*/results/ (metrics.json, "
-            "arrays.npz, figures), then eval_config.json, evaluation_summary.json and "
-            "global_analysis/ in --models_dir (or --output_root)."
+            "arrays.npz, figures), then eval_config.json, evaluation_table.csv, "
+            "evaluation_arrays.npz, evaluation_summary.json, tables/ and global_analysis/ in "
+            "--models_dir (or --output_root). Exit status 2 when some model could not be "
+            "evaluated (the others are, and the summary lists the failures)."
         ),
     )
-    parser.add_argument(
-        "--models_dir",
-        required=True,
-        help="an experiment directory, a variant directory or one model directory",
-    )
+    parser.add_argument("--models_dir", required=True, help=MODELS_DIR_HELP)
     parser.add_argument(
         "--model_pattern",
         default="model-*",
@@ -120,39 +144,43 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--output_root",
         default=None,
-        help="where the summary and global_analysis/ go (default: --models_dir)",
+        help="where the summary, tables and global_analysis/ go (default: --models_dir)",
     )
     parser.set_defaults(func=main_evaluate)
     return parser
 
 
 def main_evaluate(args: argparse.Namespace) -> int:
-    from .run import run_evaluate_directory
+    from .run import EvaluationError, evaluate_directory
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    result = run_evaluate_directory(
-        args.models_dir,
-        model_pattern=args.model_pattern,
-        seq_lengths=args.seq_length,
+    settings = EvaluationSettings(
         test_horizon=args.test_horizon,
         n_batches=args.n_batches,
         batch_size=args.batch_size,
-        accelerator=args.accelerator,
         unit_threshold=args.unit_threshold,
+        seq_lengths=args.seq_length,
+    )
+    result = evaluate_directory(
+        args.models_dir,
+        model_pattern=args.model_pattern,
+        settings=settings,
+        accelerator=args.accelerator,
         magnitude_threshold=args.magnitude_threshold,
         figures=not args.no_figures,
         output_root=args.output_root,
     )
     print(f"wrote {result['summary']} ({result['n_models']} models)")
-    if result["failures"]:
-        print(
-            f"{len(result['failures'])} model(s) failed; see failed_models in the summary",
-            file=sys.stderr,
+    failures = result["failures"]
+    if failures:
+        first = failures[0]
+        raise EvaluationError(
+            f"{len(failures)} model(s) could not be evaluated (listed in the summary's "
+            f"failed_models); first: {first['error']}"
         )
-        return 1
     return 0
 
 
@@ -160,22 +188,27 @@ def add_aggregate_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``aggregate`` to ``subparsers`` (``func`` = :func:`main_aggregate`)."""
     parser = subparsers.add_parser(
         "aggregate",
-        help="gather metrics.json files into evaluation_summary.json, global figures, Table 1",
+        help="gather metrics.json files into the table, the summary, Table 1, global figures",
         description=(
-            "Aggregate the per-model metrics of an experiment: evaluation_summary.json (validated "
-            "against the packaged schema), global_analysis/*.png and tables/table1.{csv,tex}."
+            "Aggregate the evaluated models of --models_dir: evaluation_table.csv, "
+            "evaluation_arrays.npz, evaluation_summary.json (validated against the packaged "
+            "schema), tables/table1.{csv,tex} and global_analysis/*.png. Every model with a "
+            "checkpoint must have a current result (a stale one is an error: re-evaluate)."
         ),
     )
     parser.add_argument(
-        "--experiment_dir",
-        required=True,
-        help="experiment directory holding {variant}/model-*/results/metrics.json",
+        "--models_dir", "--experiment_dir", dest="models_dir", required=True, help=MODELS_DIR_HELP
     )
     parser.add_argument("--model_pattern", default="model-*")
     parser.add_argument(
+        "--output_root",
+        default=None,
+        help="where the outputs go (default: --models_dir)",
+    )
+    parser.add_argument(
         "--summary",
         default=None,
-        help="summary path (default: EXPERIMENT_DIR/evaluation_summary.json)",
+        help="summary path (default: OUTPUT_ROOT/evaluation_summary.json)",
     )
     parser.add_argument("--magnitude_threshold", type=float, default=0.0)
     parser.add_argument("--no_figures", action="store_true", help="skip global_analysis/")
@@ -185,24 +218,31 @@ def add_aggregate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main_aggregate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from .aggregate import aggregate_experiment
 
-    from . import io
-    from .run import GLOBAL_DIRNAME, SUMMARY_NAME, run_aggregate
-
-    root = Path(args.experiment_dir)
-    paths = io.find_metrics_files(root, args.model_pattern)
-    if not paths:
-        print(f"{root}: no model-*/results/metrics.json found", file=sys.stderr)
-        return 1
-    config = {"evaluation": {"magnitude_threshold": args.magnitude_threshold}}
-    run_aggregate(
-        paths,
-        Path(args.summary) if args.summary else root / SUMMARY_NAME,
-        None if args.no_figures else root / GLOBAL_DIRNAME,
-        None if args.no_tables else root / "tables",
-        config,
-        args.magnitude_threshold,
+    root = Path(args.models_dir)
+    output_root = Path(args.output_root) if args.output_root else root
+    results_dirs = []
+    for variant_dir in find_variant_dirs(root):
+        results_dirs += [results_in(m) for m in model_dirs_of(variant_dir, args.model_pattern)]
+    if not results_dirs:
+        raise ResultsError(f"{root}: no model directory matching {args.model_pattern!r}")
+    tables = output_root / TABLES_DIRNAME
+    aggregate_experiment(
+        results_dirs,
+        summary=Path(args.summary) if args.summary else output_root / SUMMARY_NAME,
+        table=output_root / TABLE_NAME,
+        arrays=output_root / EXPERIMENT_ARRAYS_NAME,
+        table1_csv=None if args.no_tables else tables / TABLE1_CSV_NAME,
+        table1_tex=None if args.no_tables else tables / TABLE1_TEX_NAME,
+        evaluation_config={"evaluation": {"magnitude_threshold": args.magnitude_threshold}},
+        checkpoints=[checkpoint_in(d.parent) for d in results_dirs],
     )
-    print(f"aggregated {len(paths)} models")
+    if not args.no_figures:
+        from ..results import load_experiment
+        from .plots import draw_global_figures
+
+        results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)
+        draw_global_figures(results, output_root / GLOBAL_DIRNAME, args.magnitude_threshold)
+    print(f"aggregated {len(results_dirs)} models into {output_root}")
     return 0

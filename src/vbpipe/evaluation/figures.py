@@ -1,21 +1,21 @@
 """Figures of the evaluation stage: each function takes data and returns a matplotlib ``Figure``.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot, no global backend
-state), so they render with Agg wherever they are saved (:func:`vbpipe.evaluation.io.save_figure`).
-They are drawn from the saved ``metrics.json`` / ``arrays.npz`` (see :mod:`vbpipe.evaluation.run`),
-never from a model.
+state), so they render with Agg wherever they are saved (:func:`vbpipe.fileio.save_figure`).
+They are drawn from saved results (see :mod:`vbpipe.evaluation.plots`), never from a model.
 
 Per model: :func:`test_sample_figure`, :func:`accuracy_per_step_figure`, :func:`spectrum_figure`,
 :func:`phi_figure` (the paper's Figure 4), :func:`memory_trajectory_figure` (Figure 3). Per
-experiment (section 4.7 of the original): :func:`global_magnitude_figure`,
-:func:`global_angle_figure`, :func:`global_complex_plane_figure`, :func:`global_statistics_figure`,
-one panel per sequence length.
+experiment (section 4.7 of the original), from a :class:`GlobalData`:
+:func:`global_magnitude_figure`, :func:`global_angle_figure`, :func:`global_complex_plane_figure`,
+:func:`global_statistics_figure`, one panel per sequence length.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -27,6 +27,7 @@ RNN_COLOUR = "tab:blue"
 THEORY_COLOUR = "tab:orange"
 
 __all__ = [
+    "GlobalData",
     "accuracy_per_step_figure",
     "global_angle_figure",
     "global_complex_plane_figure",
@@ -304,8 +305,24 @@ def message_figure(text: str) -> Figure:
 # ------------------------------------------------------------------------------------------- global
 
 
-def _pooled(records: Sequence[Mapping], key: str) -> np.ndarray:
-    parts = [_complex(r.get(key)) for r in records if r.get(key) is not None]
+@dataclass
+class GlobalData:
+    """What the global figures show, per experiment: ``whh`` one spectrum per model with finite
+    weights; per length ``theory`` (eig Φ per model), ``spectral_error_deg`` (full W_hh vs Φ, per
+    model that has one) and ``unit_counts`` (``(rnn, theory)`` per model); ``accuracy`` per
+    model."""
+
+    n_models: int
+    lengths: list[int]
+    whh: list[np.ndarray]
+    theory: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    accuracy: list[float] = field(default_factory=list)
+    spectral_error_deg: dict[int, list[float]] = field(default_factory=dict)
+    unit_counts: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def _pooled(parts: Sequence[np.ndarray]) -> np.ndarray:
+    parts = [_complex(p) for p in parts if p is not None]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.complex128)
 
 
@@ -323,13 +340,13 @@ def _no_data(ax) -> None:
     ax.text(0.5, 0.5, "no finite spectra", ha="center", va="center", transform=ax.transAxes)
 
 
-def global_magnitude_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> Figure:
+def global_magnitude_figure(data: GlobalData) -> Figure:
     """Density histograms of ``|λ|`` pooled over models: full W_hh vs Φ (per length), with ``|λ| =
     1``."""
-    rnn = _pooled(records, "eigenvalues_whh")
-    fig, axes, lengths = _length_panels(lengths)
+    rnn = _pooled(data.whh)
+    fig, axes, lengths = _length_panels(data.lengths)
     for ax, length in zip(axes, lengths, strict=False):
-        theory = _pooled(records, f"eigenvalues_theory_seq{length}")
+        theory = _pooled(data.theory.get(length, []))
         values = np.abs(np.concatenate([rnn, theory]))
         if values.size == 0:
             _no_data(ax)
@@ -341,7 +358,7 @@ def global_magnitude_figure(records: Sequence[Mapping], lengths: Sequence[int]) 
         ax.set_ylabel("density")
         ax.set_title(f"L = {length}" if length else "all")
         ax.legend(fontsize=8)
-    fig.suptitle(f"Eigenvalue magnitudes pooled over {len(records)} models")
+    fig.suptitle(f"Eigenvalue magnitudes pooled over {data.n_models} models")
     return fig
 
 
@@ -351,14 +368,14 @@ def _rnn_vs_theory_hist(ax, rnn: np.ndarray, theory: np.ndarray, bins: np.ndarra
         ax.hist(values, bins=bins, density=True, alpha=0.6, color=colour, label=label)
 
 
-def global_angle_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> Figure:
+def global_angle_figure(data: GlobalData) -> Figure:
     """Density histograms of ``arg λ`` on ``[−π, π]`` pooled over models: full W_hh vs Φ (per
     length)."""
-    rnn = _pooled(records, "eigenvalues_whh")
-    fig, axes, lengths = _length_panels(lengths)
+    rnn = _pooled(data.whh)
+    fig, axes, lengths = _length_panels(data.lengths)
     bins = np.linspace(-np.pi, np.pi, 51)
     for ax, length in zip(axes, lengths, strict=False):
-        theory = _pooled(records, f"eigenvalues_theory_seq{length}")
+        theory = _pooled(data.theory.get(length, []))
         if rnn.size + theory.size == 0:
             _no_data(ax)
             continue
@@ -368,20 +385,18 @@ def global_angle_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> F
         ax.set_xlim(-np.pi, np.pi)
         ax.set_title(f"L = {length}" if length else "all")
         ax.legend(fontsize=8)
-    fig.suptitle(f"Eigenvalue angles pooled over {len(records)} models")
+    fig.suptitle(f"Eigenvalue angles pooled over {data.n_models} models")
     return fig
 
 
-def global_complex_plane_figure(
-    records: Sequence[Mapping], lengths: Sequence[int], magnitude_threshold: float = 0.0
-) -> Figure:
+def global_complex_plane_figure(data: GlobalData, magnitude_threshold: float = 0.0) -> Figure:
     """All pooled eigenvalues with ``|λ| ≥ magnitude_threshold`` in the complex plane (W_hh and
     Φ)."""
-    rnn = _pooled(records, "eigenvalues_whh")
+    rnn = _pooled(data.whh)
     rnn = rnn[np.abs(rnn) >= magnitude_threshold]
-    fig, axes, lengths = _length_panels(lengths, 5.0, 5.0)
+    fig, axes, lengths = _length_panels(data.lengths, 5.0, 5.0)
     for ax, length in zip(axes, lengths, strict=False):
-        theory = _pooled(records, f"eigenvalues_theory_seq{length}")
+        theory = _pooled(data.theory.get(length, []))
         theory = theory[np.abs(theory) >= magnitude_threshold]
         _unit_circle(ax)
         if magnitude_threshold > 0:
@@ -400,15 +415,14 @@ def global_complex_plane_figure(
         ax.set_ylim(-lim, lim)
         ax.set_title(f"L = {length}" if length else "all")
         ax.legend(loc="upper right", fontsize=8)
-    fig.suptitle(f"Pooled eigenvalues with |λ| ≥ {magnitude_threshold:g} ({len(records)} models)")
+    fig.suptitle(f"Pooled eigenvalues with |λ| ≥ {magnitude_threshold:g} ({data.n_models} models)")
     return fig
 
 
-def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int]) -> Figure:
+def global_statistics_figure(data: GlobalData) -> Figure:
     """2×3 summary over models: mean |λ|, spectral radius and #|λ|>1 of W_hh; accuracy; spectral
     error and unit-circle count (RNN vs theory) per length."""
-    spectra = [_complex(r.get("eigenvalues_whh")) for r in records]
-    spectra = [e for e in spectra if e.size]
+    spectra = [e for e in (_complex(w) for w in data.whh) if e.size]
     fig = Figure(figsize=(15, 8.5), layout="constrained")
     axes = fig.subplots(2, 3)
     mean_mag = [float(np.abs(e).mean()) for e in spectra]
@@ -422,19 +436,12 @@ def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int])
     top = max(n_out, default=0)
     axes[0, 2].hist(n_out, bins=np.arange(-0.5, top + 1.5, 1.0), color=RNN_COLOUR)
     axes[0, 2].set(xlabel="#|λ| > 1", ylabel="models", title="Eigenvalues outside the unit circle")
-    acc = [r.get("accuracy") for r in records if r.get("accuracy") is not None]
+    acc = [a for a in data.accuracy if a is not None and np.isfinite(a)]
     axes[1, 0].hist(acc, bins=np.linspace(0.4, 1.0, 25), color="tab:green")
     axes[1, 0].set(xlabel="test bit accuracy", ylabel="models", title="Accuracy")
-    lengths = sorted(lengths)
-    errors = [
-        [
-            r[f"spectral_error_deg_seq{L}"]
-            for r in records
-            if r.get(f"spectral_error_deg_seq{L}") is not None
-        ]
-        for L in lengths
-    ]
-    shown = [(L, e) for L, e in zip(lengths, errors, strict=True) if e]
+    lengths = sorted(data.lengths)
+    shown = [(L, data.spectral_error_deg.get(L, [])) for L in lengths]
+    shown = [(L, e) for L, e in shown if e]
     if shown:
         axes[1, 1].boxplot([e for _, e in shown])
         axes[1, 1].set_xticks(range(1, len(shown) + 1), [str(L) for L, _ in shown])
@@ -449,11 +456,7 @@ def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int])
         title="Spectral error, W_hh vs Φ",
     )
     for L in lengths:
-        rnn = [r.get(f"n_unit_circle_rnn_seq{L}") for r in records]
-        theory = [r.get(f"n_unit_circle_theory_seq{L}") for r in records]
-        pairs = [
-            (a, b) for a, b in zip(rnn, theory, strict=True) if a is not None and b is not None
-        ]
+        pairs = data.unit_counts.get(L, [])
         if pairs:
             a, b = np.array(pairs).T
             axes[1, 2].scatter(b + 0.1 * (L - lengths[0]), a, s=14, alpha=0.6, label=f"L = {L}")
@@ -466,5 +469,5 @@ def global_statistics_figure(records: Sequence[Mapping], lengths: Sequence[int])
     axes[1, 2].plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
     if axes[1, 2].collections:
         axes[1, 2].legend(fontsize=8)
-    fig.suptitle(f"Statistics over {len(records)} models")
+    fig.suptitle(f"Statistics over {data.n_models} models")
     return fig

@@ -1,390 +1,210 @@
-"""Entry points of the evaluation stage that read and write files (used by the workflow scripts and
-the CLI).
+"""The evaluation job: a block of models evaluated in one process, per-model files written.
 
-- :func:`run_evaluate_model`: one checkpoint → ``metrics.json`` + ``arrays.npz`` (+ figures on
-  request).
-- :func:`run_model_figures`: the per-model figures, drawn from a results directory alone.
-- :func:`run_aggregate`: metrics files → ``evaluation_summary.json`` (validated),
-  ``global_analysis/*.png``, optionally ``tables/table1.{csv,tex}``.
-- :func:`run_global_figures`: the global figures alone, from a summary.
-- :func:`run_table1`: Table 1 from summaries or metrics files.
-- :func:`run_paper_figures`: the paper's Figures 3 and 4 for one chosen model per task.
-- :func:`run_evaluate_directory`: what ``vbpipe evaluate`` does (find models, evaluate, aggregate).
+:func:`evaluate_models` is what the workflow's evaluation script and ``vbpipe evaluate`` call. Each
+model is given explicitly: its checkpoint, its results directory and its identity
+(:class:`vbpipe.results.EvaluationJob`). Per model, in this order:
 
-``metrics.json`` is written last, so its presence means the model's results are complete.
+1. its old ``metrics.json`` then ``arrays.npz`` are removed, so a failure never leaves a result
+   that a later stage could take for current;
+2. the checkpoint is fingerprinted (SHA-256 and stamp, recorded in ``metrics.json``), loaded and
+   evaluated (:func:`vbpipe.evaluation.evaluate.evaluate_loaded`);
+3. ``arrays.npz`` is written (uncompressed: deflate saved ~20 % of its size at 4x its write
+   time), then ``metrics.json`` (last, atomically): its presence means the model's results are
+   complete and belong to that checkpoint.
+
+:func:`evaluate_directory` is ``vbpipe evaluate``: find the models of a variant or experiment
+directory, evaluate them, draw their figures and aggregate.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import figures as fig
-from . import io
-from .evaluate import evaluate_model, resolve_device
-from .spectra import DEFAULT_UNIT_THRESHOLD
-from .summary import build_summary, validate_summary
-from .table1 import ACCURACY_THRESHOLD, table1_csv, table1_latex, table1_rows
+from ..checkpoint import load_model
+from ..errors import VbpipeError
+from ..fileio import write_json, write_npz
+from ..results import (
+    ARRAYS_NAME,
+    EVAL_CONFIG_NAME,
+    EXPERIMENT_ARRAYS_NAME,
+    GLOBAL_DIRNAME,
+    METRICS_NAME,
+    SUMMARY_NAME,
+    TABLE1_CSV_NAME,
+    TABLE1_TEX_NAME,
+    TABLE_NAME,
+    TABLES_DIRNAME,
+    EvaluationJob,
+    EvaluationSettings,
+    ModelIdentity,
+    ResultsError,
+    checkpoint_fingerprint,
+    checkpoint_in,
+    find_variant_dirs,
+    model_dirs_of,
+    results_in,
+    seed_of_model_dir,
+    variant_identity,
+)
+from .evaluate import evaluate_loaded, resolve_device
 
 PathLike = str | os.PathLike
 
-SUMMARY_NAME = "evaluation_summary.json"
-EVAL_CONFIG_NAME = "eval_config.json"
-GLOBAL_DIRNAME = "global_analysis"
-GLOBAL_FIGURES = (
-    "global_magnitude_distribution.png",
-    "global_angle_distribution.png",
-    "global_complex_plane.png",
-    "global_statistics_summary.png",
-)
-
 __all__ = [
-    "GLOBAL_FIGURES",
-    "SUMMARY_NAME",
-    "run_aggregate",
-    "run_evaluate_directory",
-    "run_evaluate_model",
-    "run_global_figures",
-    "run_model_figures",
-    "run_paper_figures",
-    "run_table1",
+    "EvaluationError",
+    "EvaluationReport",
+    "clear_results",
+    "evaluate_directory",
+    "evaluate_models",
 ]
 
 
-def run_evaluate_model(
-    checkpoint_path: PathLike,
-    out_dir: PathLike,
-    *,
-    figures: bool = False,
-    seq_lengths: Sequence[int] | None = None,
-    test_horizon: int = 200,
-    n_batches: int = 10,
-    batch_size: int = 64,
-    unit_threshold: float = DEFAULT_UNIT_THRESHOLD,
-    magnitude_threshold: float = 0.0,
-    device: str = "cpu",
-) -> list[Path]:
-    """Evaluate one model and write ``out_dir/arrays.npz`` then ``out_dir/metrics.json``.
-
-    ``checkpoint_path`` is a ``model.pt`` or a ``model-{seed}`` directory. With ``figures=True`` the
-    per-model figures are drawn too (:func:`run_model_figures`). Returns the files written.
-    """
-    out_dir = Path(out_dir)
-    metrics, arrays = evaluate_model(
-        checkpoint_path,
-        seq_lengths=seq_lengths,
-        test_horizon=test_horizon,
-        n_batches=n_batches,
-        batch_size=batch_size,
-        unit_threshold=unit_threshold,
-        magnitude_threshold=magnitude_threshold,
-        device=device,
-    )
-    metrics["output_dir"] = str(out_dir)
-    files = [io.write_npz(out_dir / io.ARRAYS_NAME, arrays)]
-    files.append(io.write_json(out_dir / io.METRICS_NAME, metrics))
-    if figures:
-        files += run_model_figures(out_dir)
-    return files
+class EvaluationError(ResultsError):
+    """Some models of an evaluation could not be evaluated (the message names them)."""
 
 
-def run_model_figures(results_dir: PathLike) -> list[Path]:
-    """Draw the per-model figures from ``results_dir/metrics.json`` and ``arrays.npz``.
+@dataclass
+class EvaluationReport:
+    """What :func:`evaluate_models` did: the models evaluated and those that failed
+    (``{"model", "checkpoint", "error"}``)."""
 
-    Writes ``test_sample.png``, ``accuracy_per_step.png``, ``eigenspectrum_full.png`` and, per
-    evaluated length ``L``, ``phi_empirical_seq{L}.png`` (Figure-4 style) and
-    ``variable_memory_trajectory_seq{L}.png`` (Figure-3 style). For a model with non-finite weights
-    only the first three are drawn (the spectrum shows Φ alone, titled as diverged).
-    """
+    evaluated: list[EvaluationJob] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def results_dirs(self) -> list[Path]:
+        return [job.results_dir for job in self.evaluated]
+
+
+def clear_results(results_dir: PathLike) -> None:
+    """Remove a model's ``metrics.json`` (first) and ``arrays.npz``."""
     results_dir = Path(results_dir)
-    metrics = io.read_json(results_dir / io.METRICS_NAME)
-    arrays = io.read_npz(results_dir / io.ARRAYS_NAME)
-    name = f"{metrics.get('variant') or ''}/{metrics['model_name']}".lstrip("/")
-    lengths = metrics["seq_lengths"]
-    d = int(metrics["input_dim"])
-    files = []
-    first = lengths[0]
-    files.append(
-        io.save_figure(
-            fig.test_sample_figure(
-                arrays[f"sample_target_seq{first}"],
-                arrays[f"sample_prediction_seq{first}"],
-                title=f"{name}, L = {first}",
-            ),
-            results_dir / "test_sample.png",
-        )
-    )
-    per_step = {L: arrays[f"accuracy_per_step_seq{L}"] for L in lengths}
-    files.append(
-        io.save_figure(
-            fig.accuracy_per_step_figure(
-                per_step,
-                metrics.get("train_horizon"),
-                title=f"{name}: accuracy per output step (mean {metrics['accuracy']:.4f})",
-            ),
-            results_dir / "accuracy_per_step.png",
-        )
-    )
-    theory = {L: arrays[f"eigenvalues_theory_seq{L}"] for L in lengths}
-    if "eigenvalues_whh" not in arrays:  # non-finite weights: the theory alone, and say so
-        fig_ = fig.spectrum_figure(
-            None, theory, metrics["unit_threshold"], title=f"{name}: W_hh is not finite (diverged)"
-        )
-        return files + [io.save_figure(fig_, results_dir / "eigenspectrum_full.png")]
-    err = ", ".join(
-        f"L={L}: {metrics[f'spectral_error_deg_seq{L}']:.3g}°"
-        for L in lengths
-        if metrics.get(f"spectral_error_deg_seq{L}") is not None
-    )
-    files.append(
-        io.save_figure(
-            fig.spectrum_figure(
-                arrays["eigenvalues_whh"],
-                theory,
-                metrics["unit_threshold"],
-                title=f"{name}: eigenvalues of W_hh vs Φ"
-                + (f" (spectral error {err})" if err else ""),
-            ),
-            results_dir / "eigenspectrum_full.png",
-        )
-    )
-    for L in lengths:
-        phi_err = metrics.get(f"emt_phi_error_seq{L}")
-        suffix = f", ‖Ψ*WΨ − Φ‖ = {phi_err:.3g}" if phi_err is not None else ""
-        files.append(
-            io.save_figure(
-                fig.phi_figure(
-                    arrays[f"phi_empirical_seq{L}"],
-                    arrays[f"operator_seq{L}"],
-                    d,
-                    L,
-                    title=f"{name}, L = {L}: variable-memory Φ vs task operator{suffix}",
-                ),
-                results_dir / f"phi_empirical_seq{L}.png",
-            )
-        )
-        files.append(
-            io.save_figure(
-                fig.memory_trajectory_figure(
-                    arrays[f"memory_snapshots_seq{L}"],
-                    arrays[f"memory_snapshot_steps_seq{L}"],
-                    L,
-                    title=f"{name}, L = {L}: variable memories Ψ* h_t (paper input)",
-                ),
-                results_dir / f"variable_memory_trajectory_seq{L}.png",
-            )
-        )
-    return files
+    for name in (METRICS_NAME, ARRAYS_NAME):
+        (results_dir / name).unlink(missing_ok=True)
 
 
-def _records_from(sources: Iterable) -> list[tuple[dict, Path | None]]:
-    """``(record, arrays.npz path or None)`` from metrics/summary files or dicts."""
-    out = []
-    for source in sources:
-        if isinstance(source, Mapping):
-            data, base = dict(source), None
-        else:
-            data, base = io.read_json(source), Path(source).parent
-        if isinstance(data.get("metrics"), list):
-            for record in data["metrics"]:
-                out.append((record, _arrays_path(record, None)))
-        else:
-            out.append((data, _arrays_path(data, base)))
-    return out
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
-def _arrays_path(record: Mapping, base: Path | None) -> Path | None:
-    candidates = []
-    if base is not None:
-        candidates.append(base / io.ARRAYS_NAME)
-    if record.get("output_dir"):
-        candidates.append(Path(record["output_dir"]) / io.ARRAYS_NAME)
-    return next((c for c in candidates if c.is_file()), None)
+def evaluate_models(
+    jobs: Iterable[EvaluationJob | tuple | Mapping],
+    settings: EvaluationSettings | Mapping | None = None,
+    device: str = "cpu",
+    *,
+    on_error: str = "raise",
+    log: Callable[[str], None] | None = _stderr,
+    blas_threads: int | None = 1,
+) -> EvaluationReport:
+    """Evaluate a block of models in this process and write each one's ``arrays.npz`` and
+    ``metrics.json`` into its results directory.
 
-
-def run_aggregate(
-    metrics_paths: Iterable[PathLike],
-    summary_path: PathLike,
-    global_dir: PathLike | None = None,
-    tables_dir: PathLike | None = None,
-    evaluation_config: Mapping | None = None,
-    magnitude_threshold: float | None = None,
-    failures: Iterable[Mapping] | None = None,
-) -> list[Path]:
-    """Gather metrics files into ``summary_path`` (validated against the schema), draw the global
-    figures into ``global_dir`` and Table 1 into ``tables_dir`` when given. Returns the files
-    written."""
-    records = [io.read_json(p) for p in metrics_paths]
-    summary = build_summary(records, evaluation_config, failures)
-    validate_summary(summary)
-    files = [io.write_json(summary_path, summary)]
-    if global_dir is not None:
-        if magnitude_threshold is None:
-            settings = (evaluation_config or {}).get("evaluation") or {}
-            magnitude_threshold = float(settings.get("magnitude_threshold") or 0.0)
-        files += _global_figures(records, Path(global_dir), magnitude_threshold)
-    if tables_dir is not None:
-        tables_dir = Path(tables_dir)
-        files += run_table1(records, tables_dir / "table1.csv", tables_dir / "table1.tex")
-    return files
-
-
-def run_global_figures(
-    sources: Iterable, global_dir: PathLike, magnitude_threshold: float = 0.0
-) -> list[Path]:
-    """The four ``global_analysis/`` figures (section 4.7) from summaries, metrics or dicts."""
-    records = [record for record, _ in _records_from(sources)]
-    return _global_figures(records, Path(global_dir), magnitude_threshold)
-
-
-def _global_figures(records, global_dir: Path, magnitude_threshold: float) -> list[Path]:
-    lengths = sorted({int(L) for r in records for L in r.get("seq_lengths") or []})
-    makers = (
-        fig.global_magnitude_figure(records, lengths),
-        fig.global_angle_figure(records, lengths),
-        fig.global_complex_plane_figure(records, lengths, magnitude_threshold),
-        fig.global_statistics_figure(records, lengths),
-    )
-    return [
-        io.save_figure(f, global_dir / name) for f, name in zip(makers, GLOBAL_FIGURES, strict=True)
-    ]
-
-
-def run_table1(
-    sources: Iterable,
-    out_csv: PathLike,
-    out_tex: PathLike,
-    seq_length: int | None = None,
-    accuracy_threshold: float = ACCURACY_THRESHOLD,
-    require_count_match: bool = False,
-) -> list[Path]:
-    """Table 1 from ``sources`` (paths of ``evaluation_summary.json`` or ``metrics.json`` files, or
-    the parsed dicts) as CSV and LaTeX (see :mod:`vbpipe.evaluation.table1` for the rule)."""
-    records = [record for record, _ in _records_from(sources)]
-    rows = table1_rows(records, seq_length, accuracy_threshold, require_count_match)
-    return [io.write_text(out_csv, table1_csv(rows)), io.write_text(out_tex, table1_latex(rows))]
-
-
-def _selection_key(record: Mapping, seq_length: int):
-    """Best first: a valid model (accuracy > 0.9 and a spectral error) with the smallest error, then
-    the most accurate; ties broken by seed."""
-    accuracy = record.get("accuracy") or 0.0
-    error = record.get(f"spectral_error_seq{seq_length}")
-    valid = accuracy > ACCURACY_THRESHOLD and error is not None
-    return (0 if valid else 1, error if valid else 0.0, -accuracy, record.get("seed") or 0)
-
-
-def run_paper_figures(
-    sources: Iterable,
-    out_dir: PathLike,
-    tasks: Sequence[str] | None = None,
-    seq_length: int | None = None,
-) -> list[Path]:
-    """The paper's Figures 3 and 4 for one model per task: ``figure3_{task}.png``,
-    ``figure4_{task}.png`` and ``paper_figures_{task}.json`` (which model was chosen, of how many).
-
-    ``sources``: summaries or metrics files (or dicts) whose ``arrays.npz`` can be found (beside a
-    metrics file, or in the record's ``output_dir``). Per task label (``tasks`` restricts them) the
-    chosen model is the valid one (accuracy > 0.9 with a spectral error) with the smallest spectral
-    error, else the most accurate; ties go to the lower seed. ``seq_length`` defaults to each
-    record's first evaluated length. A requested task without any usable model (none evaluated, or
-    all diverged) gets placeholder figures that say so, so a workflow's declared outputs exist.
+    ``jobs``: :class:`~vbpipe.results.EvaluationJob` items, ``(checkpoint, results_dir,
+    identity)`` tuples or mappings with those keys (``identity``: ``{experiment, variant, seed[,
+    model_name]}``). ``settings``: :class:`~vbpipe.results.EvaluationSettings` or a mapping of
+    its fields (``test_horizon``, ``n_batches``, ``batch_size``, ``unit_threshold``,
+    ``seq_lengths``); an unknown key is an error. ``device``: ``cpu``, ``cuda``, ``auto`` or
+    ``gpu``. ``on_error``: ``"raise"`` stops at the first model that cannot be evaluated (a
+    missing or corrupt checkpoint, a seed that is not the identity's, ...), ``"collect"`` records
+    it in the report and goes on; either way that model is left without results. Other exceptions
+    (bugs) always propagate.
     """
-    out_dir = Path(out_dir)
-    candidates: dict[str, list] = {label: [] for label in tasks or ()}
-    for record, arrays_path in _records_from(sources):
-        if arrays_path is None or not record.get("weights_finite", True):
-            continue
-        label = record.get("task_label") or "task"
-        if tasks is not None and label not in tasks:
-            continue
-        length = seq_length if seq_length is not None else record["seq_lengths"][0]
-        if length not in record["seq_lengths"]:
-            continue
-        candidates.setdefault(label, []).append((record, arrays_path, length))
-    files = []
-    for label, entries in sorted(candidates.items()):
-        fig3, fig4 = out_dir / f"figure3_{label}.png", out_dir / f"figure4_{label}.png"
-        if not entries:
-            text = f"{label}: no evaluated model with finite weights"
-            files += [io.save_figure(fig.message_figure(f"Figure {n}, {text}"), path)
-                      for n, path in ((3, fig3), (4, fig4))]  # fmt: skip
-            files.append(io.write_json(out_dir / f"paper_figures_{label}.json", {"chosen": None}))
-            continue
-        record, arrays_path, L = min(entries, key=lambda e: _selection_key(e[0], e[2]))
-        arrays = io.read_npz(arrays_path)
-        name = f"{record.get('variant') or ''}/{record['model_name']}".lstrip("/")
-        error = record.get(f"spectral_error_seq{L}")
-        err_text = f", spectral error {error:.4f} rad" if error is not None else ""
-        files.append(
-            io.save_figure(
-                fig.memory_trajectory_figure(
-                    arrays[f"memory_snapshots_seq{L}"],
-                    arrays[f"memory_snapshot_steps_seq{L}"],
-                    L,
-                    title=f"Figure 3, {label} ({name}): variable memories over time",
-                ),
-                fig3,
+    if on_error not in ("raise", "collect"):
+        raise ValueError(f"on_error must be 'raise' or 'collect', got {on_error!r}")
+    settings = EvaluationSettings.from_mapping(settings)
+    device = resolve_device(device)
+    items = [EvaluationJob.coerce(job) for job in jobs]
+    seen: dict[Path, EvaluationJob] = {}
+    for job in items:
+        other = seen.setdefault(Path(os.path.abspath(job.results_dir)), job)
+        if other is not job:
+            raise ResultsError(
+                f"{job.results_dir}: results directory of both {other.identity.label} and "
+                f"{job.identity.label}"
             )
-        )
-        files.append(
-            io.save_figure(
-                fig.phi_figure(
-                    arrays[f"phi_empirical_seq{L}"],
-                    arrays[f"operator_seq{L}"],
-                    int(record["input_dim"]),
-                    L,
-                    title=f"Figure 4, {label} ({name}, accuracy "
-                    f"{record['accuracy']:.4f}{err_text})",
-                ),
-                fig4,
+    report = EvaluationReport()
+    log = log or (lambda _text: None)
+    for i, job in enumerate(items, 1):
+        clear_results(job.results_dir)
+        started = time.perf_counter()
+        try:
+            fingerprint = checkpoint_fingerprint(job.checkpoint)
+            loaded = load_model(job.checkpoint)
+            metrics, arrays = evaluate_loaded(
+                loaded, job.identity, settings, device, fingerprint, blas_threads
             )
+        except VbpipeError as error:
+            if on_error == "raise":
+                raise
+            message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            report.failures.append(
+                {"model": job.identity.label, "checkpoint": str(job.checkpoint), "error": message}
+            )
+            log(f"[{i}/{len(items)}] {job.identity.label}: FAILED: {message}")
+            continue
+        write_npz(job.results_dir / ARRAYS_NAME, arrays, compresslevel=0)
+        write_json(job.results_dir / METRICS_NAME, metrics)
+        report.evaluated.append(job)
+        log(
+            f"[{i}/{len(items)}] {job.identity.label}: accuracy "
+            f"{metrics['model']['accuracy']:.4f} ({time.perf_counter() - started:.2f} s)"
         )
-        chosen = {
-            "model_name": record["model_name"],
-            "variant": record.get("variant"),
-            "arrays": str(arrays_path),
-            "seq_length": L,
-            "accuracy": record.get("accuracy"),
-            "spectral_error": error,
-            "candidates": len(entries),
-        }
-        files.append(io.write_json(out_dir / f"paper_figures_{label}.json", {"chosen": chosen}))
-    return files
+    return report
 
 
-def run_evaluate_directory(
+def directory_jobs(models_dir: PathLike, model_pattern: str = "model-*") -> list[EvaluationJob]:
+    """The evaluation jobs of a variant directory or of an experiment directory of variants
+    (:func:`vbpipe.results.find_variant_dirs`); identity from each variant's ``config.json``
+    metadata, seed from ``model-{seed}``. :class:`ResultsError` when no model is found."""
+    jobs = []
+    for variant_dir in find_variant_dirs(models_dir):
+        experiment, variant = variant_identity(variant_dir)
+        for model_dir in model_dirs_of(variant_dir, model_pattern):
+            identity = ModelIdentity(experiment, variant, seed_of_model_dir(model_dir))
+            jobs.append(EvaluationJob(checkpoint_in(model_dir), results_in(model_dir), identity))
+    if not jobs:
+        raise ResultsError(
+            f"{models_dir}: no model directory matching {model_pattern!r} with checkpoint/model.pt"
+        )
+    return jobs
+
+
+def evaluate_directory(
     models_dir: PathLike,
     *,
     model_pattern: str = "model-*",
-    seq_lengths: Sequence[int] | None = None,
-    test_horizon: int = 200,
-    n_batches: int = 10,
-    batch_size: int = 64,
+    settings: EvaluationSettings | Mapping | None = None,
     accelerator: str = "auto",
-    unit_threshold: float = DEFAULT_UNIT_THRESHOLD,
     magnitude_threshold: float = 0.0,
     figures: bool = True,
     output_root: PathLike | None = None,
-    log=None,
+    log: Callable[[str], None] | None = _stderr,
 ) -> dict:
-    """``vbpipe evaluate``: evaluate every model under ``models_dir`` (naturally sorted), writing
-    ``model-*/results/``, then ``eval_config.json``, ``evaluation_summary.json`` and
-    ``global_analysis/`` in ``output_root`` (default: ``models_dir``). A model that fails is
-    reported (stderr and the summary's ``failed_models``), never silently dropped. Returns
-    ``{"summary", "n_models", "failures"}``."""
-    log = log or (lambda text: print(text, file=sys.stderr))
+    """``vbpipe evaluate``: evaluate every model of ``models_dir`` (a variant directory, or an
+    experiment directory of variant directories), draw the per-model figures, then write
+    ``eval_config.json``, the summary, the tidy table, Table 1 and ``global_analysis/`` into
+    ``output_root`` (default ``models_dir``). Models that fail are reported and listed in the
+    summary's ``failed_models``; the others are still evaluated and aggregated. Returns
+    ``{"summary", "n_models", "failures", "files"}``."""
+    from .aggregate import aggregate_experiment
+
     models_dir = Path(models_dir)
     output_root = Path(output_root) if output_root is not None else models_dir
+    settings = EvaluationSettings.from_mapping(settings)
     device = resolve_device(accelerator)
-    model_dirs = io.find_model_dirs(models_dir, model_pattern)
-    if not model_dirs:
-        raise FileNotFoundError(f"{models_dir}: no model directory matching {model_pattern!r}")
-    one_variant = len({m.parent for m in model_dirs}) == 1
-    training_config = io.read_variant_config(model_dirs[0]) if one_variant else None
+    jobs = directory_jobs(models_dir, model_pattern)
+    variant_dirs = {job.results_dir.parent.parent for job in jobs}
+    training_config = None
+    if len(variant_dirs) == 1:
+        from ..fileio import read_json
+
+        training_config = read_json(next(iter(variant_dirs)) / "config.json")
     evaluation_config = {
         "metadata": {
             "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -392,59 +212,42 @@ def run_evaluate_directory(
             "models_dir": str(models_dir),
         },
         "evaluation": {
-            "seq_lengths": list(seq_lengths) if seq_lengths else None,
-            "test_horizon": test_horizon,
-            "n_batches": n_batches,
-            "batch_size": batch_size,
+            **settings.as_dict(),
             "accelerator": accelerator,
             "device": device,
             "model_pattern": model_pattern,
-            "unit_threshold": unit_threshold,
             "magnitude_threshold": magnitude_threshold,
             "figures": figures,
         },
         "training_config": training_config,
     }
-    io.write_json(output_root / EVAL_CONFIG_NAME, evaluation_config)
-    metrics_paths, failures = [], []
-    for i, model_dir in enumerate(model_dirs, 1):
-        out = model_dir / io.RESULTS_DIRNAME
-        try:
-            run_evaluate_model(
-                model_dir,
-                out,
-                figures=figures,
-                seq_lengths=seq_lengths,
-                test_horizon=test_horizon,
-                n_batches=n_batches,
-                batch_size=batch_size,
-                unit_threshold=unit_threshold,
-                magnitude_threshold=magnitude_threshold,
-                device=device,
-            )
-        except Exception as error:  # reported, counted, and kept in the summary's failed_models
-            failures.append({"model": str(model_dir), "error": f"{type(error).__name__}: {error}"})
-            log(f"[{i}/{len(model_dirs)}] {model_dir}: FAILED: {error}")
-            continue
-        metrics_paths.append(out / io.METRICS_NAME)
-        log(f"[{i}/{len(model_dirs)}] {model_dir}: evaluated")
-    summary_path = output_root / SUMMARY_NAME
-    global_dir = output_root / GLOBAL_DIRNAME if figures and metrics_paths else None
-    run_aggregate(
-        metrics_paths,
-        summary_path,
-        global_dir,
-        None,
-        evaluation_config,
-        magnitude_threshold,
-        failures,
+    files = [write_json(output_root / EVAL_CONFIG_NAME, evaluation_config)]
+    report = evaluate_models(jobs, settings, device, on_error="collect", log=log)
+    if figures and report.evaluated:
+        from .plots import draw_model_figures
+
+        files += draw_model_figures(report.results_dirs)
+    tables = output_root / TABLES_DIRNAME
+    files += aggregate_experiment(
+        report.results_dirs,
+        summary=output_root / SUMMARY_NAME,
+        table=output_root / TABLE_NAME,
+        arrays=output_root / EXPERIMENT_ARRAYS_NAME,
+        table1_csv=tables / TABLE1_CSV_NAME,
+        table1_tex=tables / TABLE1_TEX_NAME,
+        evaluation_config=evaluation_config,
+        failures=report.failures,
+        checkpoints=[job.checkpoint for job in report.evaluated],
     )
-    if metrics_paths:
-        acc = [io.read_json(p)["accuracy"] for p in metrics_paths]
-        mean = sum(acc) / len(acc)
-        std = (sum((a - mean) ** 2 for a in acc) / len(acc)) ** 0.5
-        log(
-            f"accuracy over {len(acc)} models: mean {mean:.4f}, std {std:.4f}, "
-            f"min {min(acc):.4f}, max {max(acc):.4f}"
-        )
-    return {"summary": summary_path, "n_models": len(metrics_paths), "failures": failures}
+    if figures and report.evaluated:
+        from ..results import load_experiment
+        from .plots import draw_global_figures
+
+        results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)
+        files += draw_global_figures(results, output_root / GLOBAL_DIRNAME, magnitude_threshold)
+    return {
+        "summary": output_root / SUMMARY_NAME,
+        "n_models": len(report.evaluated),
+        "failures": report.failures,
+        "files": files,
+    }

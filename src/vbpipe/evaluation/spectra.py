@@ -28,9 +28,9 @@ matrices in different bases: prefer the full-``W_hh`` spectral error.
 
 Histograms
 ----------
-Counts of ``|arg λ|`` in 36 equal bins on ``[0, π]`` and of ``|λ|`` in 20 equal bins on ``[0, 2]``;
-values outside a range are counted in the nearest end bin (so every eigenvalue is counted; ``π`` and
-``|λ| ≥ 2`` fall in the last bin). Same convention as :mod:`vbpipe.analysis.signatures`.
+Counts of ``|arg λ|`` and of ``|λ|`` in the bins of :data:`vbpipe.results.ANGLE_EDGES` (36 on
+``[0, π]``) and :data:`vbpipe.results.MAGNITUDE_EDGES` (20 on ``[0, 2]``); values outside a range
+are counted in the nearest end bin (:func:`vbpipe.results.angle_histogram`).
 """
 
 from __future__ import annotations
@@ -40,21 +40,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-DEFAULT_UNIT_THRESHOLD = 0.9
-ANGLE_EDGES = np.linspace(0.0, np.pi, 37)
-MAGNITUDE_EDGES = np.linspace(0.0, 2.0, 21)
+from ..results import DEFAULT_UNIT_THRESHOLD
 
 __all__ = [
-    "ANGLE_EDGES",
-    "DEFAULT_UNIT_THRESHOLD",
-    "MAGNITUDE_EDGES",
     "SpectralComparison",
-    "angle_histogram",
     "angular_distance_matrix",
     "count_unit_circle",
     "eigenvalues",
-    "eigenvalues_to_pairs",
-    "magnitude_histogram",
     "pca_subspace_metrics",
     "spectral_comparison",
     "unit_circle_part",
@@ -78,12 +70,6 @@ def eigenvalues(matrix: np.ndarray) -> np.ndarray:
     eig = np.linalg.eigvals(matrix).astype(np.complex128)
     order = np.lexsort((np.round(np.angle(eig), 12), -np.round(np.abs(eig), 12)))
     return eig[order]
-
-
-def eigenvalues_to_pairs(eig: np.ndarray) -> np.ndarray:
-    """``[[re, im], ...]`` (float, shape ``(n, 2)``), the JSON layout of the original summary."""
-    eig = np.asarray(eig, dtype=np.complex128).reshape(-1)
-    return np.stack([eig.real, eig.imag], axis=1)
 
 
 def unit_circle_part(eig: np.ndarray, threshold: float = DEFAULT_UNIT_THRESHOLD) -> np.ndarray:
@@ -140,31 +126,17 @@ def spectral_comparison(
     )
 
 
-def angle_histogram(eig: np.ndarray) -> np.ndarray:
-    """36 counts of ``|arg λ|`` over ``[0, π]`` (int64)."""
-    return _binned_counts(np.abs(np.angle(np.asarray(eig).reshape(-1))), ANGLE_EDGES)
-
-
-def magnitude_histogram(eig: np.ndarray) -> np.ndarray:
-    """20 counts of ``|λ|`` over ``[0, 2]``; ``|λ| ≥ 2`` is counted in the last bin (int64)."""
-    return _binned_counts(np.abs(np.asarray(eig).reshape(-1)), MAGNITUDE_EDGES)
-
-
-def _binned_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    nbins = edges.size - 1
-    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, nbins - 1)
-    return np.bincount(idx, minlength=nbins).astype(np.int64)
-
-
 def pca_subspace_metrics(
     w_hh: np.ndarray,
     phi: np.ndarray,
     threshold: float = DEFAULT_UNIT_THRESHOLD,
     svd: tuple[np.ndarray, np.ndarray] | None = None,
+    eig_phi: np.ndarray | None = None,
 ) -> dict:
     """The original's "PCA-subspace" comparison of ``W_hh`` with ``Φ`` (see the module docstring).
 
-    ``svd`` may pass a precomputed ``(U, S)`` of ``W_hh``. Returns a dict with ``variance_ratio``,
+    ``svd`` may pass a precomputed ``(U, S)`` of ``W_hh`` and ``eig_phi`` the eigenvalues of ``Φ``
+    (neither is recomputed then). Returns a dict with ``variance_ratio``,
     ``frob_error``, ``frob_relative``, ``eigenvalues_sub`` (complex array), ``spectral`` (a
     :class:`SpectralComparison` of ``W_sub`` vs ``Φ``), ``hidden_too_small``, ``subspace_dim``;
     ``None`` where a value is not computable.
@@ -193,7 +165,9 @@ def pca_subspace_metrics(
         "frob_error": frob_error,
         "frob_relative": frob_relative,
         "eigenvalues_sub": eig_sub,
-        "spectral": spectral_comparison(eig_sub, eigenvalues(phi), threshold),
+        "spectral": spectral_comparison(
+            eig_sub, eigenvalues(phi) if eig_phi is None else eig_phi, threshold
+        ),
         "hidden_too_small": bool(too_small),
         "subspace_dim": int(k_eff),
     }

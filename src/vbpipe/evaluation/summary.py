@@ -1,19 +1,27 @@
-"""``evaluation_summary.json``: one experiment's per-model metrics gathered into one versioned
-document.
+"""``evaluation_summary.json``: the compatibility export of one experiment's results.
 
-Layout (JSON Schema: ``vbpipe/schemas/evaluation_summary.schema.json``, ``$id``
-``urn:vbpipe:schema:evaluation-summary:1.0.0``)::
+Built from the tidy table and its row arrays (:class:`vbpipe.results.ExperimentResults`); read back
+by :func:`vbpipe.results.experiment_from_summary`. Layout (JSON Schema
+``vbpipe/schemas/evaluation_summary.schema.json``, ``$id``
+``urn:vbpipe:schema:evaluation-summary:2.0.0``)::
 
-    {"schema_version": "1.0.0",
+    {"schema_version": "2.0.0",
      "timestamp": ISO-8601,                 # original key
      "n_models": int,                       # original key: models evaluated (= len(metrics))
-     "n_failed": int, "failed_models": [{"model", "error"}],   # models that could not be evaluated
-     "evaluation_config": {...},            # original key (metadata, settings, training config)
+     "n_failed": int, "failed_models": [{"model", "error", ...}],
+     "evaluation_config": {...},            # original key
      "seq_lengths": [L, ...],               # union of the evaluated lengths
-     "variants": {variant: config.json or null},
-     "metrics": [metrics.json, ...]}        # original key; one record per model, every key present
+     "metrics": [record, ...]}              # original key; one record per model
 
-Records keep the order they are given in (the CLI gives them naturally sorted). No file I/O here.
+A record has the original's keys (``model_name``, ``accuracy``, ``seq_lengths``, ``hidden_dim``,
+``input_dim``, ``batch_size``, ``variance_ratio_seq{L}``, ``frob_error_seq{L}``,
+``frob_relative_seq{L}``, ``spectral_error_deg_seq{L}``, ``eigenvalues_rnn_seq{L}``,
+``eigenvalues_theory_seq{L}`` as ``[[re, im], ...]``, ``angle_histogram_rnn_seq{L}``,
+``magnitude_histogram_rnn_seq{L}``, ``histogram_bins``) and the project's additions (identity,
+``params``, training outcome, per-step accuracy, the full ``W_hh`` spectrum and its histograms,
+the spectral error in radians, unit-circle counts, EMT errors); every key of
+:func:`vbpipe.results.summary_record_keys` is present. Note: ``spectral_error_deg_seq{L}`` compares
+the full ``W_hh`` with Φ; the original compared ``W_sub`` (that is ``spectral_error_sub_deg_seq{L}``).
 """
 
 from __future__ import annotations
@@ -22,60 +30,58 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-import jsonschema
+from ..fileio import to_jsonable
+from ..results import (
+    SUMMARY_SCHEMA_VERSION,
+    ExperimentResults,
+    ResultsError,
+    load_summary_schema,
+    summary_record_keys,
+    summary_records,
+)
 
-from . import io
-from .evaluate import metric_keys
-
-SUMMARY_SCHEMA_VERSION = "1.0.0"
-
-__all__ = ["SUMMARY_SCHEMA_VERSION", "SummaryValidationError", "build_summary", "validate_summary"]
+__all__ = ["SummaryValidationError", "build_summary", "validate_summary"]
 
 
-class SummaryValidationError(ValueError):
+class SummaryValidationError(ResultsError):
     """An evaluation summary that does not follow the schema (the message lists the problems)."""
 
 
 def build_summary(
-    records: Iterable[Mapping],
+    results: ExperimentResults,
     evaluation_config: Mapping | None = None,
     failures: Iterable[Mapping] | None = None,
     timestamp: str | None = None,
 ) -> dict:
-    """Assemble the summary from metrics records (JSON-ready dicts, as in ``metrics.json``)."""
-    records = [io.to_jsonable(dict(r)) for r in records]
-    failures = [
-        {"model": str(f.get("model")), "error": str(f.get("error"))} for f in (failures or [])
-    ]
-    lengths = sorted({int(L) for r in records for L in r.get("seq_lengths") or []})
-    variants: dict[str, dict | None] = {}
-    for r in records:
-        name = r.get("variant") or ""
-        if name not in variants or variants[name] is None:
-            variants[name] = r.get("variant_params")
+    """The summary document of ``results`` (records in table order)."""
+    failures = [to_jsonable({k: str(v) for k, v in dict(f).items()}) for f in (failures or [])]
+    for failure in failures:
+        failure.setdefault("model", "")
+        failure.setdefault("error", "")
+    records = summary_records(results)
     return {
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "timestamp": timestamp or datetime.now(UTC).isoformat(timespec="seconds"),
         "n_models": len(records),
         "n_failed": len(failures),
         "failed_models": failures,
-        "evaluation_config": io.to_jsonable(dict(evaluation_config or {})),
-        "seq_lengths": lengths,
-        "variants": variants,
+        "evaluation_config": to_jsonable(dict(evaluation_config or {})),
+        "seq_lengths": results.seq_lengths,
         "metrics": records,
     }
 
 
 def _non_finite_paths(obj, path="$"):
-    if isinstance(obj, float):
-        if not math.isfinite(obj):
-            yield path
-    elif isinstance(obj, Mapping):
-        for key, value in obj.items():
-            yield from _non_finite_paths(value, f"{path}.{key}")
-    elif isinstance(obj, (list, tuple)):
-        for i, value in enumerate(obj):
-            yield from _non_finite_paths(value, f"{path}[{i}]")
+    stack = [(obj, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                yield where
+        elif isinstance(value, Mapping):
+            stack.extend((v, f"{where}.{k}") for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
 def validate_summary(summary: Mapping, schema: Mapping | None = None) -> None:
@@ -83,9 +89,11 @@ def validate_summary(summary: Mapping, schema: Mapping | None = None) -> None:
 
     Beyond the schema it checks what JSON Schema cannot say: no NaN/inf anywhere, ``n_models``
     equals the number of records, and every record holds every key of
-    :func:`vbpipe.evaluation.evaluate.metric_keys` for its ``seq_lengths``.
+    :func:`vbpipe.results.summary_record_keys` for its ``seq_lengths``.
     """
-    schema = schema or io.load_summary_schema()
+    import jsonschema
+
+    schema = schema or load_summary_schema()
     validator = jsonschema.Draft202012Validator(schema)
     problems = [
         f"{'/'.join(str(p) for p in e.absolute_path) or '$'}: {e.message}"
@@ -100,7 +108,7 @@ def validate_summary(summary: Mapping, schema: Mapping | None = None) -> None:
             )
         for i, record in enumerate(metrics):
             if isinstance(record, Mapping) and isinstance(record.get("seq_lengths"), list):
-                missing = [k for k in metric_keys(record["seq_lengths"]) if k not in record]
+                missing = [k for k in summary_record_keys(record["seq_lengths"]) if k not in record]
                 if missing:
                     problems.append(f"metrics/{i}: missing keys {missing[:8]}")
     if problems:

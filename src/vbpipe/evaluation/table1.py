@@ -1,142 +1,37 @@
-"""The paper's Table 1: spectral error and accuracy per task × hidden size × L2 penalty.
+"""The paper's Table 1 from the tidy table: spectral error and accuracy per task × hidden size × L2.
 
-Aggregation rule (the paper notebook's, section 6 of the reference):
+Aggregation rule (the paper notebook's, section 6 of the reference), as pandas operations on the
+table (:mod:`vbpipe.results`):
 
-1. Records are grouped by ``(task_id, hidden_dim, l2_penalty)``, then by ``seed``; within a seed the
-   models differ by ``curriculum_threshold`` (the paper had 0.9 and 0.98).
-2. Per seed: ``accuracy`` = **max** over thresholds of the test accuracy; ``spectral error`` =
-   **min** over thresholds of the *valid* spectral errors.
-3. Per cell: the **mean over seeds** of those per-seed values. The spectral error is averaged over
-   the seeds that have a valid one; the accuracy over all seeds. The cell reads ``"0.0005 (1.00)"``,
-   or ``"— (0.50)"`` when no seed has a valid spectral error.
+1. One entry per model: its accuracy (``model_accuracy``) and its spectral error at length ``L``
+   (``spectral_error`` of the row ``eval_length == L``: full ``W_hh`` vs Φ, radians, the paper's
+   numbers, e.g. 0.0005 for copy). ``L`` is ``seq_length`` when given, else the model's own
+   (fixed) training length; a model trained on a length range has no error unless ``seq_length``
+   is given.
+2. The error is *valid* when the accuracy is above ``accuracy_threshold``
+   (:data:`vbpipe.results.SOLVED_ACCURACY`, 0.9: the notebook ran the EMT analysis only then) and
+   the error exists (some unit-circle eigenvalue on both sides). With ``require_count_match`` it
+   must also have exactly as many unit-circle eigenvalues as Φ (the original's metric was NaN
+   otherwise).
+3. Per cell ``(task, hidden_dim, l2_penalty)`` and seed (the models of a seed differ by
+   curriculum threshold): accuracy = **max**, spectral error = **min** of the valid errors.
+4. Per cell: the **mean over seeds**; the error over the seeds that have a valid one. The cell
+   reads ``"0.0005 (1.00)"``, or ``"— (0.50)"`` when no seed has a valid error.
 
-*Valid* means: the model's test accuracy is above ``accuracy_threshold`` (0.9, the notebook ran the
-EMT analysis only then) and a spectral error exists (some unit-circle eigenvalue on both sides). The
-spectral error is ``spectral_error_seq{L}``: full ``W_hh`` vs Φ, radians (the paper's numbers, e.g.
-0.0005 for copy). With ``require_count_match=True`` a model is valid only if it also has exactly as
-many unit-circle eigenvalues as Φ; that mimics the original metric, which was NaN whenever the
-counts differed.
-
-``L`` is ``seq_length`` when given, else the record's own (fixed) training length; records with a
-length range and no ``seq_length`` have no valid error. Rows are labelled by task label (T1..T4 for
-the paper's ids, else ``t1_t2_t3``), the paper tasks first. No file I/O here: :func:`table1_csv` and
-:func:`table1_latex` return text.
+Rows: the paper's tasks first (T1..T4), then other task labels; then hidden size and L2. No file
+I/O here: :func:`table1_csv` and :func:`table1_latex` return text.
 """
 
 from __future__ import annotations
 
-import csv
-import io as _stringio
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-
 import numpy as np
+import pandas as pd
 
-from ..taskspec import PAPER_TASKS, task_label
+from ..results import MODEL_KEY, SOLVED_ACCURACY
+from ..taskspec import PAPER_TASKS
 
-ACCURACY_THRESHOLD = 0.9
 DASH = "—"
-
-__all__ = ["ACCURACY_THRESHOLD", "table1_csv", "table1_latex", "table1_rows"]
-
-
-def _task_key(record: Mapping) -> tuple[int, int, int]:
-    return tuple(int(t) for t in record["task_id"])
-
-
-def _label(record: Mapping) -> str:
-    return record.get("task_label") or task_label(
-        _task_key(record), int(record.get("input_dim", 8))
-    )
-
-
-def _float_or_none(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _valid_error(record: Mapping, seq_length, accuracy_threshold, require_count_match):
-    length = seq_length if seq_length is not None else record.get("seq_length")
-    if not isinstance(length, int):
-        return None
-    accuracy = _float_or_none(record.get("accuracy"))
-    error = _float_or_none(record.get(f"spectral_error_seq{length}"))
-    if accuracy is None or accuracy <= accuracy_threshold or error is None:
-        return None
-    if require_count_match and record.get(f"n_unit_circle_rnn_seq{length}") != record.get(
-        f"n_unit_circle_theory_seq{length}"
-    ):
-        return None
-    return error
-
-
-def table1_rows(
-    records: Iterable[Mapping],
-    seq_length: int | None = None,
-    accuracy_threshold: float = ACCURACY_THRESHOLD,
-    require_count_match: bool = False,
-) -> list[dict]:
-    """One row per ``(task, hidden_dim, l2_penalty)``: ``task``, ``task_id``, ``hidden_dim``,
-    ``l2_penalty``, ``spectral_error`` (mean, or None), ``accuracy`` (mean), ``n_seeds``,
-    ``n_valid_seeds``, ``n_models``, ``cell`` (the formatted table entry)."""
-    groups: dict = defaultdict(lambda: defaultdict(list))
-    labels: dict = {}
-    for record in records:
-        key = (_task_key(record), int(record["hidden_dim"]), float(record.get("l2_penalty") or 0.0))
-        labels[key[0]] = _label(record)
-        groups[key][record["seed"]].append(record)
-
-    paper_order = {ids: i for i, ids in enumerate(PAPER_TASKS.values())}
-
-    def order(key):
-        task, hidden, l2 = key
-        return (paper_order.get(task, len(paper_order)), labels[task], hidden, l2)
-
-    rows = []
-    for key in sorted(groups, key=order):
-        per_seed_acc, per_seed_err, n_models = [], [], 0
-        for models in groups[key].values():
-            n_models += len(models)
-            accs = [a for a in (_float_or_none(m.get("accuracy")) for m in models) if a is not None]
-            if accs:
-                per_seed_acc.append(max(accs))
-            errs = [
-                e
-                for e in (
-                    _valid_error(m, seq_length, accuracy_threshold, require_count_match)
-                    for m in models
-                )
-                if e is not None
-            ]
-            if errs:
-                per_seed_err.append(min(errs))
-        error = float(np.mean(per_seed_err)) if per_seed_err else None
-        accuracy = float(np.mean(per_seed_acc)) if per_seed_acc else None
-        rows.append(
-            {
-                "task": labels[key[0]],
-                "task_id": ",".join(str(t) for t in key[0]),
-                "hidden_dim": key[1],
-                "l2_penalty": key[2],
-                "spectral_error": error,
-                "accuracy": accuracy,
-                "n_seeds": len(groups[key]),
-                "n_valid_seeds": len(per_seed_err),
-                "n_models": n_models,
-                "cell": format_cell(error, accuracy),
-            }
-        )
-    return rows
-
-
-def format_cell(error: float | None, accuracy: float | None, dash: str = DASH) -> str:
-    """``"0.0005 (1.00)"``, ``"— (0.50)"``; accuracy omitted when unknown."""
-    left = dash if error is None else f"{error:.4f}"
-    return left if accuracy is None else f"{left} ({accuracy:.2f})"
-
-
+CELL = ["task", "task_id", "hidden_dim", "l2_penalty"]
 CSV_COLUMNS = (
     "task",
     "task_id",
@@ -150,15 +45,80 @@ CSV_COLUMNS = (
     "cell",
 )
 
+__all__ = ["CSV_COLUMNS", "format_cell", "table1_csv", "table1_frame", "table1_latex"]
 
-def table1_csv(rows: Iterable[Mapping]) -> str:
+
+def format_cell(error: float | None, accuracy: float | None, dash: str = DASH) -> str:
+    """``"0.0005 (1.00)"``, ``"— (0.50)"``; accuracy omitted when unknown."""
+    error = None if error is None or pd.isna(error) else float(error)
+    accuracy = None if accuracy is None or pd.isna(accuracy) else float(accuracy)
+    left = dash if error is None else f"{error:.4f}"
+    return left if accuracy is None else f"{left} ({accuracy:.2f})"
+
+
+def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
+    """One row per model: cell keys, seed, accuracy and the row at its Table-1 length."""
+    key = list(MODEL_KEY)
+    if seq_length is not None:
+        target = pd.Series(float(seq_length), index=table.index)
+    elif "seq_length" in table.columns:
+        target = pd.to_numeric(table["seq_length"], errors="coerce").astype(float)
+    else:
+        target = pd.Series(np.nan, index=table.index)
+    at_length = table[(table["eval_length"].astype(float) == target).to_numpy(bool)]
+    errors = at_length.set_index(key)[
+        ["spectral_error", "n_unit_circle_rnn", "n_unit_circle_theory"]
+    ]
+    models = table.drop_duplicates(key).set_index(key)
+    models = models[["task", "task_id", "hidden_dim", "l2_penalty", "model_accuracy"]]
+    return models.join(errors).reset_index()
+
+
+def table1_frame(
+    table: pd.DataFrame,
+    seq_length: int | None = None,
+    accuracy_threshold: float = SOLVED_ACCURACY,
+    require_count_match: bool = False,
+) -> pd.DataFrame:
+    """Table 1, one row per cell: :data:`CSV_COLUMNS` (``spectral_error`` NaN when no seed has a
+    valid error)."""
+    if table.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CSV_COLUMNS})
+    models = _model_entries(table, seq_length)
+    models["l2_penalty"] = models["l2_penalty"].astype(float).fillna(0.0)
+    models["hidden_dim"] = models["hidden_dim"].astype(int)
+    accuracy = models["model_accuracy"].astype(float)
+    error = models["spectral_error"].astype(float)
+    valid = (accuracy > accuracy_threshold) & error.notna()
+    if require_count_match:
+        valid &= (models["n_unit_circle_rnn"] == models["n_unit_circle_theory"]).fillna(False)
+    models["valid_error"] = error.where(valid)
+    models["model_accuracy"] = accuracy
+    per_seed = models.groupby([*CELL, "seed"], sort=False, dropna=False).agg(
+        accuracy=("model_accuracy", "max"),
+        spectral_error=("valid_error", "min"),
+        n_models=("model_accuracy", "size"),
+    )
+    cells = per_seed.groupby(CELL, sort=False, dropna=False).agg(
+        spectral_error=("spectral_error", "mean"),
+        accuracy=("accuracy", "mean"),
+        n_seeds=("accuracy", "size"),
+        n_valid_seeds=("spectral_error", "count"),
+        n_models=("n_models", "sum"),
+    )
+    cells = cells.reset_index()
+    cells["cell"] = [
+        format_cell(e, a) for e, a in zip(cells["spectral_error"], cells["accuracy"], strict=True)
+    ]
+    paper_rank = {",".join(map(str, ids)): i for i, ids in enumerate(PAPER_TASKS.values())}
+    cells["_rank"] = cells["task_id"].map(lambda t: paper_rank.get(t, len(paper_rank)))
+    cells = cells.sort_values(["_rank", "task", "hidden_dim", "l2_penalty"], kind="stable")
+    return cells[list(CSV_COLUMNS)].reset_index(drop=True)
+
+
+def table1_csv(frame: pd.DataFrame) -> str:
     """Long-form CSV: one line per (task, hidden, L2); empty field for a missing spectral error."""
-    buffer = _stringio.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
-    return buffer.getvalue()
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 _LATEX_SPECIAL = {
@@ -177,13 +137,24 @@ def _latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(char, char) for char in str(text))
 
 
-def table1_latex(rows: Iterable[Mapping], caption: str | None = None) -> str:
-    """The paper's layout: rows = tasks, column groups = hidden size, columns = L2 penalty."""
-    rows = list(rows)
-    hiddens = sorted({r["hidden_dim"] for r in rows})
-    l2s = sorted({r["l2_penalty"] for r in rows})
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
-    cells = {(r["task"], r["hidden_dim"], r["l2_penalty"]): r for r in rows}
+def table1_latex(frame: pd.DataFrame, caption: str | None = None) -> str:
+    """The paper's layout: rows = tasks, column groups = hidden size, columns = L2 penalty (a pivot
+    of the cells; a missing cell is empty)."""
+    latex_cells = frame.assign(
+        latex=[
+            format_cell(e, a, "---")
+            for e, a in zip(frame["spectral_error"], frame["accuracy"], strict=True)
+        ]
+    )
+    tasks = list(dict.fromkeys(latex_cells["task"]))
+    grid = latex_cells.pivot_table(
+        index="task", columns=["hidden_dim", "l2_penalty"], values="latex", aggfunc="first"
+    )
+    grid = grid.reindex(index=tasks).sort_index(axis=1)
+    hiddens = list(dict.fromkeys(h for h, _ in grid.columns))
+    l2s = sorted({l2 for _, l2 in grid.columns})
+    grid = grid.reindex(columns=pd.MultiIndex.from_product([hiddens, l2s])).astype(object)
+    grid = grid.where(grid.notna(), "")
     ncol = len(l2s)
     lines = [
         "% Table 1: mean over seeds of the min over curriculum thresholds of the spectral error",
@@ -198,17 +169,8 @@ def table1_latex(rows: Iterable[Mapping], caption: str | None = None) -> str:
         " & ".join([""] + [f"L2 {l2:g}" for _ in hiddens for l2 in l2s]) + r" \\",
         r"\hline",
     ]
-    for task in tasks:
-        entries = []
-        for h in hiddens:
-            for l2 in l2s:
-                row = cells.get((task, h, l2))
-                entries.append(
-                    ""
-                    if row is None
-                    else format_cell(row["spectral_error"], row["accuracy"], "---")
-                )
-        lines.append(" & ".join([_latex_escape(task)] + entries) + r" \\")
+    for task, row in grid.iterrows():
+        lines.append(" & ".join([_latex_escape(task), *row.tolist()]) + r" \\")
     lines += [r"\hline", r"\end{tabular}"]
     if caption:
         lines.append(rf"\caption{{{_latex_escape(caption)}}}")
