@@ -1,4 +1,4 @@
-"""Synthetic evaluation summaries for the analysis tests."""
+"""Synthetic experiment results for the analysis tests (no model is trained or evaluated)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 
 import numpy as np
 import pytest
+
+from vbpipe.evaluation.summary import build_summary
+from vbpipe.fileio import write_json
+from vbpipe.results import ExperimentResults, array_key, empty_metrics, experiment_from_metrics
 
 
 def synthetic_eigenvalues(rng: np.random.Generator, n_eig: int, spread: float = 1.0) -> np.ndarray:
@@ -20,48 +24,84 @@ def synthetic_eigenvalues(rng: np.random.Generator, n_eig: int, spread: float = 
     return eig
 
 
-def model_entry(name: str, eig: np.ndarray, rng: np.random.Generator, seq_length: int = 8) -> dict:
-    return {
-        "model_name": name,
-        "variant": "T1-L8-h128",
-        "accuracy": float(rng.uniform(0.5, 1.0)),
-        f"eigenvalues_rnn_seq{seq_length}": [[float(z.real), float(z.imag)] for z in eig],
-        "eigenvalues_whh": [[float(z.real), float(z.imag)] for z in np.append(eig, [0.5, -0.5])],
-        f"spectral_error_deg_seq{seq_length}": None
-        if rng.uniform() < 0.3
-        else float(rng.uniform(0, 5)),
-        f"frob_relative_seq{seq_length}": float(rng.uniform(0, 1)),
+def model_record(
+    seed: int, eig: np.ndarray | None, rng: np.random.Generator, seq_length: int = 8, hidden=128
+):
+    """A metrics record and arrays of one synthetic model (``eig`` None: a diverged model)."""
+    record = empty_metrics([seq_length])
+    record["identity"] = {
+        "experiment": "synthetic",
+        "variant": f"T1-L8-h{hidden}",
+        "seed": seed,
+        "model_name": f"model-{seed}",
     }
+    record["params"] = {
+        "task_id": ["255", "0", "0"],
+        "input_dim": 8,
+        "seq_length": seq_length,
+        "hidden_dim": hidden,
+        "l2_penalty": 0.0,
+        "seed": seed,
+    }
+    record["task_label"] = "T1"
+    accuracy = float(rng.uniform(0.5, 1.0))
+    record["model"].update(accuracy=accuracy, weights_finite=eig is not None)
+    entry = record["lengths"][0]
+    entry.update(
+        accuracy=accuracy,
+        spectral_error=None if rng.uniform() < 0.3 else float(rng.uniform(0, 0.1)),
+        frob_relative=float(rng.uniform(0, 1)),
+    )
+    arrays = {array_key("accuracy_per_step", seq_length): np.full(20, accuracy)}
+    if eig is not None:
+        arrays["eigenvalues_whh"] = np.append(eig, [0.5, -0.5])
+        arrays[array_key("eigenvalues_sub", seq_length)] = eig
+    return record, arrays
+
+
+def synthetic_experiment(
+    n_models: int, n_eig: int = 16, seed: int = 0, spread: float = 1.0, n_diverged: int = 0
+) -> ExperimentResults:
+    rng = np.random.default_rng(seed)
+    records, arrays = [], []
+    for i in range(n_models + n_diverged):
+        eig = synthetic_eigenvalues(rng, n_eig, spread) if i < n_models else None
+        hidden = 128 if i % 2 == 0 else 64
+        record, data = model_record(i + 1, eig, rng, hidden=hidden)
+        records.append(record)
+        arrays.append(data)
+    return experiment_from_metrics(records, arrays, source="synthetic")
+
+
+@pytest.fixture
+def make_experiment():
+    """Factory: an in-memory :class:`ExperimentResults` of ``n_models`` synthetic models."""
+    return synthetic_experiment
 
 
 @pytest.fixture
 def make_summary(tmp_path):
-    """Factory: write an evaluation_summary.json with ``n_models`` synthetic models."""
+    """Factory: write the ``evaluation_summary.json`` of ``n_models`` synthetic models."""
 
-    def _make(
-        n_models: int,
-        n_eig: int = 16,
-        seed: int = 0,
-        directory: str = "experiment",
-        spread: float = 1.0,
-        extra_entries: list[dict] | None = None,
-    ):
-        rng = np.random.default_rng(seed)
-        metrics = [
-            model_entry(f"model-{i + 1}", synthetic_eigenvalues(rng, n_eig, spread), rng)
-            for i in range(n_models)
-        ]
-        metrics += extra_entries or []
-        summary = {
-            "timestamp": "2026-01-01T00:00:00",
-            "n_models": len(metrics),
-            "evaluation_config": {"seq_lengths": [8]},
-            "metrics": metrics,
-        }
+    def _make(n_models: int, directory: str = "experiment", **options):
+        results = synthetic_experiment(n_models, **options)
         path = tmp_path / directory / "evaluation_summary.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(summary))
+        write_json(path, build_summary(results, {"evaluation": {}}), indent=None)
         return path
+
+    return _make
+
+
+@pytest.fixture
+def make_table(tmp_path):
+    """Factory: write ``evaluation_table.csv`` + ``evaluation_arrays.npz``; returns both paths."""
+
+    def _make(n_models: int, directory: str = "experiment", **options):
+        results = synthetic_experiment(n_models, **options)
+        base = tmp_path / directory
+        paths = (base / "evaluation_table.csv", base / "evaluation_arrays.npz")
+        results.write(*paths)
+        return paths
 
     return _make
 

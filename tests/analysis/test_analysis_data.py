@@ -1,63 +1,47 @@
 import numpy as np
 import pytest
 
-from vbpipe.analysis.data import (
-    MissingDataWarning,
-    eigenvalues_from_json,
-    metric_values,
-    select_models,
-)
+from vbpipe.analysis.data import MissingDataWarning, NoModelsError, metric_values, select_models
 from vbpipe.analysis.signatures import standardize
+from vbpipe.results import ResultsError
 
 
-def _summary():
-    return {
-        "metrics": [
-            {
-                "model_name": "model-1",
-                "accuracy": 0.9,
-                "eigenvalues_full_seq8": [[1, 0], [0, 1]],
-                "spectral_error_deg_seq8": None,
-                "custom": 2.0,
-            },
-            {
-                "model_name": "model-2",
-                "accuracy": None,
-                "eigenvalues_full_seq8": [[0.5, 0.5]],
-                "spectral_error_deg_seq8": 3.5,
-            },
-        ]
-    }
+def test_models_and_spectra_come_from_the_table(make_experiment):
+    results = make_experiment(4, n_eig=6)
+    records = select_models(results, 8)
+    assert [r.name for r in records] == ["model-1", "model-2", "model-3", "model-4"]
+    assert records[0].eigenvalues.dtype == np.complex128 and records[0].eigenvalues.size == 6
+    assert records[1].variant == "T1-L8-h64"
+    full = select_models(results, 8, "full")
+    assert full[0].eigenvalues.size == 8  # all of W_hh
+    assert records[0].accuracy == pytest.approx(results.table["accuracy"][0])
 
 
-def test_eigenvalue_key_gets_seq_suffix_when_needed():
-    records = select_models(_summary(), 8, "eigenvalues_full")
-    assert [r.name for r in records] == ["model-1", "model-2"]
-    assert np.array_equal(records[0].eigenvalues, [1, 1j])
+def test_models_without_the_spectrum_are_skipped_with_a_warning(make_experiment):
+    results = make_experiment(3, n_diverged=2)
+    with pytest.warns(MissingDataWarning, match="model-4.*model-5"):
+        records = select_models(results, 8)
+    assert len(records) == 3
+    with pytest.warns(MissingDataWarning), pytest.raises(NoModelsError, match="emt"):
+        select_models(results, 8, "emt")  # the synthetic models have no EMT spectrum
+    with pytest.raises(NoModelsError, match="seq_length 16"):
+        select_models(results, 16)
+    with pytest.raises(ResultsError, match="unknown spectrum"):
+        select_models(results, 8, "sideways")
 
 
-def test_eigenvalues_from_json_forms_and_errors():
-    assert np.array_equal(eigenvalues_from_json([0.5, -1.0]), [0.5, -1.0])
-    with pytest.raises(ValueError, match="non-finite"):
-        eigenvalues_from_json([[np.nan, 0.0]])
-    with pytest.raises(ValueError):
-        eigenvalues_from_json([[1, 2, 3]])
-
-
-def test_metric_values_aliases_nulls_and_custom_keys():
-    records = select_models(_summary(), 8, "eigenvalues_full")
-    vals, key = metric_values(records, "spectral_error", 8)
-    assert key == "spectral_error_deg_seq8" and np.isnan(vals[0]) and vals[1] == 3.5
-    acc, _ = metric_values(records, "accuracy", 8)
-    assert acc[0] == 0.9 and np.isnan(acc[1])
-    custom, key = metric_values(records, "custom", 8)
-    assert key == "custom" and custom[0] == 2.0 and np.isnan(custom[1])
-
-
-def test_default_key_missing_everywhere_raises_with_warning():
-    with pytest.warns(MissingDataWarning, match="model-1"):
-        with pytest.raises(ValueError, match="eigenvalues_rnn_seq8"):
-            select_models(_summary(), 8)
+def test_metric_values_columns_aliases_and_nulls(make_experiment):
+    records = select_models(make_experiment(20, seed=3), 8)
+    values, column = metric_values(records, "spectral_error")
+    assert column == "spectral_error" and np.isnan(values).any() and np.isfinite(values).any()
+    values, column = metric_values(records, "frob_error")
+    assert column == "frob_relative" and np.all(np.isfinite(values))
+    values, column = metric_values(records, "hidden_dim")
+    assert set(values) == {64.0, 128.0}
+    with pytest.raises(ResultsError, match="no metric 'nonexistent'"):
+        metric_values(records, "nonexistent")
+    with pytest.raises(ResultsError, match="not a number"):
+        metric_values(records, "variant")
 
 
 def test_standardize_ignores_nan_without_warning():

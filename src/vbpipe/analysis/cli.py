@@ -1,9 +1,14 @@
 """The ``analyze`` command: ``eigenvalue``, ``embedding``, ``persistence`` and ``compare``.
 
-:func:`add_analyze_parser` adds it to the main CLI's subparsers. Each subcommand sets ``func``
-(``args.func(args)`` runs it and returns 0). Unless ``--output_dir`` is given, outputs go to
-``<experiment>/analysis/<subcommand>/``, where ``<experiment>`` is the directory holding the
-summary file; ``compare`` writes to ``<common parent of the experiments>/comparison/``.
+:func:`add_analyze_parser` adds it to the main CLI's subparsers; each subcommand sets ``func``
+(``args.func(args)`` runs it and returns 0). Importing this module is cheap (argparse and
+:mod:`vbpipe.results`); the analysis modules are imported when a command runs.
+
+An experiment's results are given as ``--summary_file`` (an ``evaluation_summary.json``: the
+original interface) or as ``--table_file`` with ``--arrays_file`` (``evaluation_table.csv`` and
+``evaluation_arrays.npz``). Unless ``--output_dir`` is given, outputs go to
+``<experiment>/analysis/<subcommand>/``, where ``<experiment>`` is the directory holding the given
+file; ``compare`` writes to ``<common parent of the experiments>/comparison/``.
 """
 
 from __future__ import annotations
@@ -13,28 +18,42 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .distances import WASSERSTEIN_MODES
-from .embedding import EMBEDDING_METHODS
-from .persistence import PERSISTENCE_METRICS
-from .signatures import SIGNATURE_TYPES
+from ..results import (
+    ANALYSIS_DIRNAME,
+    COMPARISON_DIRNAME,
+    EMBEDDING_METHODS,
+    PERSISTENCE_METRICS,
+    SIGNATURE_TYPES,
+    SPECTRA,
+    WASSERSTEIN_MODES,
+    ResultsError,
+)
 
-__all__ = ["add_analyze_parser", "default_output_dir", "default_comparison_dir"]
+__all__ = ["add_analyze_parser", "default_comparison_dir", "default_output_dir"]
 
 SUBCOMMANDS = ("eigenvalue", "embedding", "persistence", "compare")
+#: ``--eigenvalue_key`` values (this project's earlier flag) and the spectrum each selects.
+EIGENVALUE_KEYS = {
+    "eigenvalues_rnn": "subspace",
+    "eigenvalues_sub": "subspace",
+    "eigenvalues_whh": "full",
+    "eigenvalues_emt": "emt",
+    "eigenvalues_theory": "theory",
+}
 
 
-def default_output_dir(subcommand: str, summary_file: str | os.PathLike) -> Path:
-    """``<experiment>/analysis/<subcommand>/`` for a summary file in ``<experiment>/``."""
-    experiment = Path(summary_file).resolve().parent
-    return experiment / "analysis" / subcommand
+def default_output_dir(subcommand: str, results_file: str | os.PathLike) -> Path:
+    """``<experiment>/analysis/<subcommand>/`` for a results file in ``<experiment>/``."""
+    return Path(results_file).resolve().parent / ANALYSIS_DIRNAME / subcommand
 
 
-def default_comparison_dir(summary_files: Sequence[str | os.PathLike]) -> Path:
-    """``<common parent of the experiment directories>/comparison/``."""
-    experiments = [str(Path(f).resolve().parent) for f in summary_files]
+def default_comparison_dir(results_files: Sequence[str | os.PathLike]) -> Path:
+    """``<common parent of the experiment directories>/comparison/`` (one experiment:
+    ``<experiment>/analysis/comparison/``)."""
+    experiments = [str(Path(f).resolve().parent) for f in results_files]
     if len(set(experiments)) == 1:
-        return Path(experiments[0]) / "analysis" / "comparison"
-    return Path(os.path.commonpath(experiments)) / "comparison"
+        return Path(experiments[0]) / ANALYSIS_DIRNAME / COMPARISON_DIRNAME
+    return Path(os.path.commonpath(experiments)) / COMPARISON_DIRNAME
 
 
 def _positive_int(text: str) -> int:
@@ -44,18 +63,42 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_common(p: argparse.ArgumentParser, *, single: bool = True) -> None:
-    if single:
-        p.add_argument(
-            "--summary_file",
-            required=True,
-            help="the experiment's evaluation_summary.json",
+def _spectrum(args: argparse.Namespace) -> str:
+    if args.eigenvalue_key is None:
+        return args.spectrum
+    key = args.eigenvalue_key.removesuffix(f"_seq{args.seq_length}")
+    if key not in EIGENVALUE_KEYS:
+        raise ResultsError(
+            f"--eigenvalue_key {args.eigenvalue_key!r}: use one of {sorted(EIGENVALUE_KEYS)} "
+            f"(or --spectrum {{{','.join(SPECTRA)}}})"
         )
+    return EIGENVALUE_KEYS[key]
+
+
+def _source(args: argparse.Namespace):
+    """``(source for vbpipe.results.as_experiment, the file that locates the experiment)``."""
+    if args.table_file is not None:
+        if args.arrays_file is None:
+            raise ResultsError("--table_file needs --arrays_file (evaluation_arrays.npz)")
+        return (args.table_file, args.arrays_file), args.table_file
+    if args.arrays_file is not None:
+        raise ResultsError("--arrays_file goes with --table_file, not with --summary_file")
+    return args.summary_file, args.summary_file
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--summary_file", help="the experiment's evaluation_summary.json")
+    group.add_argument("--table_file", help="the experiment's evaluation_table.csv")
+    p.add_argument("--arrays_file", default=None, help="evaluation_arrays.npz (with --table_file)")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seq_length",
         type=int,
         default=8,
-        help="sequence length L selecting the *_seq{L} keys (default 8)",
+        help="the evaluated sequence length L analysed (default 8)",
     )
     p.add_argument(
         "--output_dir",
@@ -63,11 +106,16 @@ def _add_common(p: argparse.ArgumentParser, *, single: bool = True) -> None:
         help="output directory (default: <experiment>/analysis/<subcommand>/)",
     )
     p.add_argument(
+        "--spectrum",
+        choices=tuple(SPECTRA),
+        default="subspace",
+        help="each model's eigenvalues: subspace = eig(W_sub) (the original's, default), full = "
+        "eig(W_hh), emt = eig of the empirical Φ on the kept memories, theory = eig(Φ)",
+    )
+    p.add_argument(
         "--eigenvalue_key",
         default=None,
-        help="summary key of the eigenvalue point cloud (default eigenvalues_rnn_seq{L}; e.g. "
-        "eigenvalues_whh for the full W_hh spectrum; '<key>_seq{L}' is tried when '<key>' is "
-        "absent)",
+        help="older name of --spectrum: " + ", ".join(sorted(EIGENVALUE_KEYS)),
     )
     p.add_argument("--no_figures", action="store_true", help="write only the data files")
 
@@ -79,15 +127,16 @@ def _print_written(paths) -> int:
 
 
 def _cmd_eigenvalue(args: argparse.Namespace) -> int:
-    from .run import run_eigenvalue
+    from .run import analyze_eigenvalue
 
-    out = args.output_dir or default_output_dir("eigenvalue", args.summary_file)
+    source, where = _source(args)
+    out = args.output_dir or default_output_dir("eigenvalue", where)
     return _print_written(
-        run_eigenvalue(
-            args.summary_file,
+        analyze_eigenvalue(
+            source,
             out,
             args.seq_length,
-            eigenvalue_key=args.eigenvalue_key,
+            spectrum=_spectrum(args),
             n_examples=args.n_examples,
             make_figures=not args.no_figures,
         )
@@ -95,12 +144,13 @@ def _cmd_eigenvalue(args: argparse.Namespace) -> int:
 
 
 def _cmd_embedding(args: argparse.Namespace) -> int:
-    from .run import run_embedding
+    from .run import analyze_embedding
 
-    out = args.output_dir or default_output_dir("embedding", args.summary_file)
+    source, where = _source(args)
+    out = args.output_dir or default_output_dir("embedding", where)
     return _print_written(
-        run_embedding(
-            args.summary_file,
+        analyze_embedding(
+            source,
             out,
             args.seq_length,
             method=args.method,
@@ -108,7 +158,7 @@ def _cmd_embedding(args: argparse.Namespace) -> int:
             distance_metric=args.distance_metric,
             color_by=args.color_by,
             annotate_outliers=args.annotate_outliers,
-            eigenvalue_key=args.eigenvalue_key,
+            spectrum=_spectrum(args),
             standardize_features=not args.no_standardize,
             random_state=args.random_state,
             make_figures=not args.no_figures,
@@ -117,19 +167,20 @@ def _cmd_embedding(args: argparse.Namespace) -> int:
 
 
 def _cmd_persistence(args: argparse.Namespace) -> int:
-    from .run import run_persistence
+    from .run import analyze_persistence
 
-    out = args.output_dir or default_output_dir("persistence", args.summary_file)
+    source, where = _source(args)
+    out = args.output_dir or default_output_dir("persistence", where)
     return _print_written(
-        run_persistence(
-            args.summary_file,
+        analyze_persistence(
+            source,
             out,
             args.seq_length,
             metric=args.metric,
             embedding_method=args.embedding_method,
             max_dimension=args.max_dimension,
             normalize=args.normalize,
-            eigenvalue_key=args.eigenvalue_key,
+            spectrum=_spectrum(args),
             max_models=args.max_models,
             seed=args.seed,
             n_jobs=args.n_jobs,
@@ -139,17 +190,29 @@ def _cmd_persistence(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .run import run_compare
+    from .run import analyze_compare
 
-    labels = args.labels or [Path(f).resolve().parent.name for f in args.summary_files]
-    out = args.output_dir or default_comparison_dir(args.summary_files)
+    if args.table_files is not None:
+        if args.arrays_files is None or len(args.arrays_files) != len(args.table_files):
+            raise ResultsError("--table_files needs as many --arrays_files")
+        sources = list(zip(args.table_files, args.arrays_files, strict=True))
+        files = args.table_files
+    else:
+        if args.arrays_files is not None:
+            raise ResultsError("--arrays_files goes with --table_files")
+        sources = files = args.summary_files
+    labels = args.labels
+    if labels is None and args.by is None:
+        labels = [Path(f).resolve().parent.name for f in files]
+    out = args.output_dir or default_comparison_dir(files)
     return _print_written(
-        run_compare(
-            args.summary_files,
+        analyze_compare(
+            sources,
             labels,
             out,
             args.seq_length,
-            eigenvalue_key=args.eigenvalue_key,
+            by=args.by,
+            spectrum=_spectrum(args),
             error=args.error,
             make_figures=not args.no_figures,
         )
@@ -165,12 +228,13 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     analyze = subparsers.add_parser(
         "analyze",
         help="cross-model analysis of eigenvalue spectra",
-        description="Cross-model analysis of the eigenvalues in evaluation_summary.json.",
+        description="Cross-model analysis of the models' eigenvalues (one experiment's results).",
     )
     sub = analyze.add_subparsers(dest="analyze_command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
     sub.required = True
 
     p = sub.add_parser("eigenvalue", help="21 eigenvalue statistics per model")
+    _add_source(p)
     _add_common(p)
     p.add_argument(
         "--n_examples", type=_positive_int, default=5, help="models in complex_plane_examples.png"
@@ -178,6 +242,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_eigenvalue)
 
     p = sub.add_parser("embedding", help="2-D embedding of per-model signatures")
+    _add_source(p)
     _add_common(p)
     p.add_argument("--method", choices=EMBEDDING_METHODS, default="pca")
     p.add_argument("--signature_type", choices=SIGNATURE_TYPES, default="combined")
@@ -191,8 +256,8 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--color_by",
         default="accuracy",
-        help="none, accuracy, frob_error, spectral_error, or any numeric key of the summary "
-        "(with or without _seq{L}); default accuracy",
+        help="none, accuracy, frob_error, spectral_error, or any numeric column of "
+        "evaluation_table.csv; default accuracy",
     )
     p.add_argument("--annotate_outliers", action="store_true", help="label outliers by name")
     p.add_argument(
@@ -202,6 +267,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_embedding)
 
     p = sub.add_parser("persistence", help="persistent homology of the eigenvalue clouds")
+    _add_source(p)
     _add_common(p)
     p.add_argument("--metric", choices=PERSISTENCE_METRICS, default="bottleneck")
     p.add_argument("--embedding_method", choices=EMBEDDING_METHODS, default="mds")
@@ -220,11 +286,20 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_persistence)
 
     p = sub.add_parser("compare", help="compare several experiments side by side")
-    p.add_argument("--summary_files", nargs="+", required=True, help="one summary per set")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--summary_files", nargs="+", help="one evaluation_summary.json per set")
+    group.add_argument("--table_files", nargs="+", help="one evaluation_table.csv per set")
+    p.add_argument("--arrays_files", nargs="+", default=None, help="with --table_files")
     p.add_argument(
         "--labels", nargs="+", default=None, help="one label per file (default: experiment names)"
     )
-    _add_common(p, single=False)
+    p.add_argument(
+        "--by",
+        default=None,
+        help="compare the models of ONE experiment split by this column of its table "
+        "(e.g. hidden_dim)",
+    )
+    _add_common(p)
     p.add_argument("--error", choices=("std", "sem"), default="std", help="error bars")
     p.set_defaults(func=_cmd_compare)
     return analyze

@@ -1,12 +1,13 @@
-"""Turn a parsed ``evaluation_summary.json`` into per-model eigenvalue arrays and metrics.
+"""The models an analysis works on: one eigenvalue cloud and one table row per model, at one length.
 
-No file I/O here (see :mod:`vbpipe.analysis.io`). Per-sequence-length keys carry the suffix
-``_seq{L}``; the point cloud of a model defaults to ``eigenvalues_rnn_seq{L}`` (the eigenvalues of
-``W_sub``). Any other key can be chosen with ``eigenvalue_key``: it is used as given when the model
-has it (e.g. ``"eigenvalues_whh"``), otherwise ``"{eigenvalue_key}_seq{L}"`` is tried (so
-``"eigenvalues_full"`` selects ``eigenvalues_full_seq8``). Models without a usable point cloud are
-skipped with a :class:`MissingDataWarning` naming them; if no model remains a ``ValueError`` is
-raised.
+Input is an experiment's :class:`vbpipe.results.ExperimentResults` (read by
+:func:`vbpipe.results.load_experiment` from the tidy table and its arrays, or by
+:func:`vbpipe.results.experiment_from_summary` from an ``evaluation_summary.json``). The point cloud
+of a model is a :data:`vbpipe.results.SPECTRA` kind at the analysed length: ``subspace`` (the
+eigenvalues of ``W_sub``, the original's choice and the default), ``full`` (all of ``W_hh``),
+``emt`` or ``theory``. Models without that spectrum (a diverged model has none) are skipped with a
+:class:`MissingDataWarning` naming them; :class:`NoModelsError` when none remains. Metrics are
+columns of the table (:func:`metric_values`). No file I/O here.
 """
 
 from __future__ import annotations
@@ -18,21 +19,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..results import SPECTRA, ExperimentResults, ResultsError
+
 __all__ = [
+    "METRIC_ALIASES",
     "MissingDataWarning",
     "ModelRecord",
-    "eigenvalue_key_for",
-    "eigenvalues_from_json",
-    "metric_key_for",
+    "NoModelsError",
     "metric_values",
     "select_models",
 ]
 
-#: Short names accepted by ``--color_by`` and the summary key they stand for (before ``_seq{L}``).
+#: Short names accepted by ``--color_by`` and the table column each stands for.
 METRIC_ALIASES = {
     "accuracy": "accuracy",
     "frob_error": "frob_relative",
-    "spectral_error": "spectral_error_deg",
+    "spectral_error": "spectral_error",
 }
 
 
@@ -40,86 +42,58 @@ class MissingDataWarning(UserWarning):
     """Some models lack the data a stage needs and were skipped."""
 
 
+class NoModelsError(ResultsError):
+    """No model has what an analysis needs (the message says what is missing)."""
+
+
 @dataclass
 class ModelRecord:
-    """One model: its name, eigenvalues (complex 1-D array) and the raw summary entry."""
+    """One model at the analysed length: its name, eigenvalues (complex 1-D) and table row."""
 
     name: str
     eigenvalues: np.ndarray
-    entry: Mapping = field(repr=False)
+    row: Mapping = field(repr=False)
 
     @property
     def accuracy(self) -> float:
-        return _as_float(self.entry.get("accuracy"))
+        """Bit accuracy at the analysed length (NaN when unknown)."""
+        return _as_float(self.row.get("accuracy"))
 
     @property
     def variant(self) -> str | None:
-        return self.entry.get("variant")
+        value = self.row.get("variant")
+        return None if value is None or value != value else value
 
 
-def eigenvalue_key_for(seq_length: int, eigenvalue_key: str | None = None) -> str:
-    """The default summary key holding a model's eigenvalues for ``seq_length``."""
-    if eigenvalue_key is None:
-        return f"eigenvalues_rnn_seq{seq_length}"
-    return eigenvalue_key
-
-
-def _resolve_key(entry: Mapping, key: str, seq_length: int) -> str | None:
-    if key in entry:
-        return key
-    suffixed = f"{key}_seq{seq_length}"
-    if suffixed in entry:
-        return suffixed
-    return None
-
-
-def eigenvalues_from_json(value) -> np.ndarray:
-    """Parse ``[[re, im], ...]`` (or a flat list of reals) into a complex 1-D array.
-
-    Raises ``ValueError`` when the value is empty, malformed or holds non-finite numbers.
-    """
-    if value is None:
-        raise ValueError("no eigenvalues")
+def _as_float(value) -> float:
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return math.nan
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"malformed eigenvalues: {exc}") from exc
-    if arr.ndim == 2 and arr.shape[1] == 2:
-        eig = arr[:, 0] + 1j * arr[:, 1]
-    elif arr.ndim == 1:
-        eig = arr.astype(complex)
-    else:
-        raise ValueError(f"eigenvalues must be [[re, im], ...]; got shape {arr.shape}")
-    if eig.size == 0:
-        raise ValueError("empty eigenvalue list")
-    if not np.all(np.isfinite(eig)):
-        raise ValueError("non-finite eigenvalues")
-    return eig
+        value = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return value
 
 
 def select_models(
-    summary: Mapping, seq_length: int = 8, eigenvalue_key: str | None = None
+    results: ExperimentResults, seq_length: int = 8, spectrum: str = "subspace"
 ) -> list[ModelRecord]:
-    """Models of ``summary`` that carry usable eigenvalues, in file order.
-
-    Models lacking the key (or with malformed values) are skipped with one
-    :class:`MissingDataWarning` listing them; ``ValueError`` if none remain.
-    """
-    key = eigenvalue_key_for(seq_length, eigenvalue_key)
-    records: list[ModelRecord] = []
-    skipped: list[str] = []
-    for i, entry in enumerate(summary.get("metrics", [])):
-        name = str(entry.get("model_name", f"model-{i}"))
-        found = _resolve_key(entry, key, seq_length)
-        if found is None:
-            skipped.append(f"{name} (no '{key}')")
-            continue
-        try:
-            eig = eigenvalues_from_json(entry[found])
-        except ValueError as exc:
-            skipped.append(f"{name} ({exc})")
-            continue
-        records.append(ModelRecord(name=name, eigenvalues=eig, entry=entry))
+    """The models of ``results`` evaluated at ``seq_length`` that have the ``spectrum``, in table
+    order. The others are skipped with one :class:`MissingDataWarning` listing them;
+    :class:`NoModelsError` when none remains."""
+    if spectrum not in SPECTRA:
+        raise ResultsError(f"unknown spectrum {spectrum!r}; choose from {sorted(SPECTRA)}")
+    part = results.at_length(seq_length)
+    rows = part.table.to_dict("records")
+    records, skipped = [], []
+    for row, eig in zip(rows, part.spectrum(spectrum), strict=True):
+        name = str(row.get("model_name"))
+        if eig is None or eig.size == 0:
+            skipped.append(f"{name} (no {spectrum} eigenvalues)")
+        elif not np.all(np.isfinite(eig)):
+            skipped.append(f"{name} (non-finite eigenvalues)")
+        else:
+            records.append(ModelRecord(name, eig, row))
     if skipped:
         warnings.warn(
             f"skipped {len(skipped)} model(s) without usable eigenvalues: " + ", ".join(skipped),
@@ -127,45 +101,29 @@ def select_models(
             stacklevel=2,
         )
     if not records:
-        raise ValueError(
-            f"no model in the summary has usable eigenvalues under '{key}' "
-            f"(seq_length={seq_length}); {len(skipped)} model(s) skipped"
+        lengths = results.seq_lengths
+        raise NoModelsError(
+            f"{results.source or 'results'}: no model has {spectrum} eigenvalues at seq_length "
+            f"{seq_length} (evaluated lengths: {lengths}); {len(skipped)} model(s) skipped"
         )
     return records
 
 
-def metric_key_for(name: str, seq_length: int) -> str:
-    """Summary key for a metric name: aliases (``frob_error`` -> ``frob_relative_seq{L}``, ...)."""
-    base = METRIC_ALIASES.get(name, name)
-    return base if base == "accuracy" else f"{base}_seq{seq_length}"
+def metric_values(records: Sequence[ModelRecord], name: str) -> tuple[np.ndarray, str]:
+    """Per-model values of a table column (``None``/missing → NaN) and the column used.
 
-
-def _as_float(value) -> float:
-    if value is None or isinstance(value, bool):
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def metric_values(
-    records: Sequence[ModelRecord], name: str, seq_length: int
-) -> tuple[np.ndarray, str]:
-    """Values of metric ``name`` per model (``null``/missing -> NaN) and the key that was used.
-
-    ``name`` may be an alias (``accuracy``, ``frob_error``, ``spectral_error``) or any numeric
-    key of the summary entries, with or without the ``_seq{L}`` suffix. Raises ``ValueError``
-    when no model has the key at all, or when its values are not numbers.
+    ``name`` is a column of the table (``accuracy``, ``spectral_error``, ``emt_phi_error``,
+    ``train_steps``, ...) or an alias of :data:`METRIC_ALIASES` (``frob_error`` →
+    ``frob_relative``). :class:`ResultsError` when no model has that column or it is not numeric.
     """
-    candidates = [metric_key_for(name, seq_length), name, f"{name}_seq{seq_length}"]
-    key = next((k for k in candidates if any(k in r.entry for r in records)), None)
-    if key is None:
-        raise ValueError(f"no model has a metric '{name}' (tried {', '.join(candidates)})")
+    column = METRIC_ALIASES.get(name, name)
+    if not records or column not in records[0].row:
+        known = sorted(records[0].row) if records else []
+        raise ResultsError(f"no metric {name!r} in the table; columns: {', '.join(known)}")
     values = []
-    for r in records:
-        raw = r.entry.get(key)
-        if isinstance(raw, bool) or (raw is not None and not isinstance(raw, (int, float))):
-            raise ValueError(f"metric '{key}' of {r.name} is not a number: {raw!r}")
+    for record in records:
+        raw = record.row.get(column)
+        if isinstance(raw, str) or isinstance(raw, (bool, np.bool_)):
+            raise ResultsError(f"metric {column!r} of {record.name} is not a number: {raw!r}")
         values.append(_as_float(raw))
-    return np.asarray(values, dtype=float), key
+    return np.asarray(values, dtype=float), column

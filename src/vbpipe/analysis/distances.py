@@ -27,6 +27,8 @@ import numpy as np
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import wasserstein_distance
 
+from ..results import WASSERSTEIN_MODES
+
 __all__ = [
     "WASSERSTEIN_MODES",
     "pairwise_distances",
@@ -36,8 +38,6 @@ __all__ = [
     "mean_distance_to_others",
     "find_outliers",
 ]
-
-WASSERSTEIN_MODES = ("separate", "2d", "magnitude_only", "angle_only")
 
 
 def pairwise_distances(features: np.ndarray, metric: str = "euclidean", **kwargs) -> np.ndarray:

@@ -33,6 +33,8 @@ from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import pdist, squareform
 
+from ..results import EMBEDDING_METHODS, TSNE_MIN_MODELS
+
 __all__ = [
     "EMBEDDING_METHODS",
     "TSNE_MIN_MODELS",
@@ -45,11 +47,9 @@ __all__ = [
     "embed",
 ]
 
-EMBEDDING_METHODS = ("pca", "tsne", "mds", "isomap")
 #: SMACOF convergence tolerance. Started from classical MDS, 1e-4 stops after ~15 iterations for
 #: 2400 models with a stress within ~1% of the fully converged (1e-6, ~150 iterations) value.
 MDS_EPS = 1e-4
-TSNE_MIN_MODELS = 5
 
 
 def _pad2(coords: np.ndarray) -> np.ndarray:

@@ -41,6 +41,8 @@ from multiprocessing import get_context
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..results import PERSISTENCE_METRICS
+
 __all__ = [
     "PERSISTENCE_METRICS",
     "N_BETTI_SCALES",
@@ -56,7 +58,6 @@ __all__ = [
     "subsample_indices",
 ]
 
-PERSISTENCE_METRICS = ("bottleneck", "wasserstein")
 N_BETTI_SCALES = 10
 _STAT_FIELDS = (
     "count",

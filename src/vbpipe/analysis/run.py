@@ -1,11 +1,15 @@
-"""Stage entry points of the cross-model analysis: read a summary, compute, write the outputs.
+"""The analysis jobs: an experiment's results in, every output of one analysis in ``out_dir``.
 
-Each ``run_*`` function reads one (or several) ``evaluation_summary.json``, writes every output into
-``out_dir`` (created if needed; never the current directory) and returns the list of paths written.
-``make_figures=False`` skips the PNG files (the data files are always written).
-Models without the needed eigenvalues are skipped with a warning; a ``ValueError`` is raised when
-none remain, or when the requested method cannot work with the number of models (checked before
-anything is written).
+Each ``analyze_*`` function takes an experiment's results (a
+:class:`vbpipe.results.ExperimentResults`, an ``(evaluation_table.csv, evaluation_arrays.npz)``
+pair of paths, or an ``evaluation_summary.json`` path: :func:`vbpipe.results.as_experiment`),
+writes its outputs (names: :mod:`vbpipe.results`) into ``out_dir`` (created if needed; never the
+current directory) and returns the list of paths written. ``make_figures=False`` skips the PNG
+files (the data files are always written). ``spectrum`` chooses each model's eigenvalue cloud
+(:data:`vbpipe.results.SPECTRA`: ``subspace`` (default), ``full``, ``emt``, ``theory``) at
+``seq_length``. Models without it are skipped with a warning; :class:`~.data.NoModelsError` when
+none remain, ``ValueError`` when the requested method cannot work with the number of models
+(checked before anything is written). No torch is imported.
 """
 
 from __future__ import annotations
@@ -17,18 +21,30 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import save_figure, save_npy, write_json
+from ..results import (
+    COMPARISON_OUTPUTS,
+    EIGENVALUE_OUTPUTS,
+    SIGNATURE_TYPES,
+    SPECTRA,
+    WASSERSTEIN_MODES,
+    ExperimentResults,
+    ResultsError,
+    as_experiment,
+    embedding_outputs,
+    natural_key,
+    persistence_outputs,
+)
 from . import figures
 from .compare import compare_sets
-from .data import ModelRecord, eigenvalue_key_for, metric_values, select_models
+from .data import ModelRecord, metric_values, select_models
 from .distances import (
-    WASSERSTEIN_MODES,
     distance_statistics,
     find_outliers,
     pairwise_distances,
     wasserstein_distance_matrix,
 )
 from .embedding import EMBEDDING_METHODS, embed, tsne_perplexity
-from .io import read_summary, save_figure, save_npy, write_json
 from .persistence import (
     PERSISTENCE_METRICS,
     betti_curves,
@@ -39,7 +55,7 @@ from .persistence import (
     statistics_keys,
     subsample_indices,
 )
-from .signatures import SIGNATURE_TYPES, compute_signatures, standardize
+from .signatures import compute_signatures, standardize
 from .statistics import (
     STATISTIC_NAMES,
     aggregate_statistics,
@@ -47,7 +63,7 @@ from .statistics import (
     statistics_matrix,
 )
 
-__all__ = ["run_eigenvalue", "run_embedding", "run_persistence", "run_compare"]
+__all__ = ["analyze_compare", "analyze_eigenvalue", "analyze_embedding", "analyze_persistence"]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +71,11 @@ SCATTER_MATRIX_STATS = ("spectral_radius", "mag_mean", "mag_std", "n_unstable")
 _METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "mds": "MDS", "isomap": "Isomap"}
 
 
-def _load(summary_path, seq_length: int, eigenvalue_key: str | None) -> list[ModelRecord]:
-    summary = read_summary(summary_path)
-    records = select_models(summary, seq_length, eigenvalue_key)
-    log.info("%s: %d model(s) with eigenvalues", summary_path, len(records))
-    return records
+def _load(experiment, seq_length: int, spectrum: str) -> tuple[list[ModelRecord], str]:
+    results = as_experiment(experiment)
+    records = select_models(results, seq_length, spectrum)
+    log.info("%s: %d model(s) with %s eigenvalues", results.source, len(records), spectrum)
+    return records, results.source
 
 
 def _out(out_dir) -> Path:
@@ -77,19 +93,21 @@ def _check_min_models(method: str, n: int) -> None:
         )
 
 
-def run_eigenvalue(
-    summary_path: str | os.PathLike,
+def analyze_eigenvalue(
+    experiment,
     out_dir: str | os.PathLike,
     seq_length: int = 8,
     *,
-    eigenvalue_key: str | None = None,
+    spectrum: str = "subspace",
     n_examples: int = 5,
     make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
-    """The 21 statistics per model; ``eigenvalue_statistics.json`` and two figures."""
-    records = _load(summary_path, seq_length, eigenvalue_key)
+    """The 21 statistics per model: ``eigenvalue_statistics.json`` and two figures
+    (:data:`vbpipe.results.EIGENVALUE_OUTPUTS`)."""
+    records, source = _load(experiment, seq_length, spectrum)
     out = _out(out_dir)
+    stats_name, examples_name, scatter_name = EIGENVALUE_OUTPUTS
     eigs = [r.eigenvalues for r in records]
     names = [r.name for r in records]
     matrix = statistics_matrix(eigs)
@@ -105,11 +123,11 @@ def run_eigenvalue(
     ]
     written = [
         write_json(
-            out / "eigenvalue_statistics.json",
+            out / stats_name,
             {
-                "summary_file": os.fspath(summary_path),
+                "source": source,
                 "seq_length": seq_length,
-                "eigenvalue_key": eigenvalue_key_for(seq_length, eigenvalue_key),
+                "spectrum": spectrum,
                 "n_models": len(records),
                 "models": models,
                 "aggregate_statistics": aggregate_statistics(matrix, STATISTIC_NAMES),
@@ -119,10 +137,10 @@ def run_eigenvalue(
     if not make_figures:
         return written
     fig = figures.plot_complex_plane_examples(eigs, names, max_models=n_examples)
-    written.append(save_figure(fig, out / "complex_plane_examples.png", dpi=dpi))
+    written.append(save_figure(fig, out / examples_name, dpi=dpi))
     cols = [STATISTIC_NAMES.index(s) for s in SCATTER_MATRIX_STATS]
     fig = figures.plot_statistics_scatter_matrix(matrix[:, cols], SCATTER_MATRIX_STATS)
-    written.append(save_figure(fig, out / "statistics_scatter_matrix.png", dpi=dpi))
+    written.append(save_figure(fig, out / scatter_name, dpi=dpi))
     return written
 
 
@@ -139,10 +157,10 @@ def _wasserstein_mode(distance_metric: str) -> str | None:
     return mode
 
 
-def _color_values(records, color_by: str | None, seq_length: int):
+def _color_values(records, color_by: str | None):
     if color_by is None or color_by == "none":
         return None, ""
-    return metric_values(records, color_by, seq_length)
+    return metric_values(records, color_by)
 
 
 def _axis_labels(method: str, result: dict) -> tuple[str, str]:
@@ -153,8 +171,8 @@ def _axis_labels(method: str, result: dict) -> tuple[str, str]:
     return f"{_METHOD_NAMES[method]} 1", f"{_METHOD_NAMES[method]} 2"
 
 
-def run_embedding(
-    summary_path: str | os.PathLike,
+def analyze_embedding(
+    experiment,
     out_dir: str | os.PathLike,
     seq_length: int = 8,
     method: str = "pca",
@@ -163,7 +181,7 @@ def run_embedding(
     color_by: str | None = "accuracy",
     annotate_outliers: bool = False,
     *,
-    eigenvalue_key: str | None = None,
+    spectrum: str = "subspace",
     standardize_features: bool = True,
     random_state: int = 42,
     make_figures: bool = True,
@@ -176,7 +194,7 @@ def run_embedding(
     scipy ``pdist`` metric on the signatures, or ``wasserstein[_separate|_2d|_magnitude_only|
     _angle_only]`` between the eigenvalue distributions. PCA embeds the signatures; t-SNE, MDS and
     Isomap embed the distance matrix. ``color_by``: ``none``, ``accuracy``, ``frob_error``,
-    ``spectral_error`` or any numeric summary key. Outliers (mean distance to the others > mean +
+    ``spectral_error`` or any numeric column of the table. Outliers (mean distance to the others > mean +
     2 std) are listed in ``distance_statistics.json`` and, with ``annotate_outliers``, labelled.
     """
     if method not in EMBEDDING_METHODS:
@@ -186,10 +204,10 @@ def run_embedding(
             f"unknown signature type {signature_type!r}; choose from {SIGNATURE_TYPES}"
         )
     mode = _wasserstein_mode(distance_metric)
-    records = _load(summary_path, seq_length, eigenvalue_key)
+    records, _ = _load(experiment, seq_length, spectrum)
     n = len(records)
     _check_min_models(method, n)
-    values, value_key = _color_values(records, color_by, seq_length)
+    values, value_key = _color_values(records, color_by)
     eigs = [r.eigenvalues for r in records]
     names = [r.name for r in records]
 
@@ -207,10 +225,11 @@ def run_embedding(
     outliers = find_outliers(dist)
 
     out = _out(out_dir)
-    written = [save_npy(out / f"{method}_embedding.npy", result["coords"])]
+    coords_name, dist_name, stats_name, figure_name, *variance = embedding_outputs(method)
+    written = [save_npy(out / coords_name, result["coords"])]
     if method == "pca" and make_figures:
         fig = figures.plot_pca_variance(result["explained_variance_ratio"])
-        written.append(save_figure(fig, out / "pca_variance.png", dpi=dpi))
+        written.append(save_figure(fig, out / variance[0], dpi=dpi))
     xlabel, ylabel = _axis_labels(method, result)
     std_note = "z-scored " if standardize_features else ""
     what = f"{std_note}{signature_type} signatures"
@@ -227,8 +246,8 @@ def run_embedding(
             names=names,
             outliers=outliers if annotate_outliers else (),
         )
-        written.append(save_figure(fig, out / f"{method}_embedding.png", dpi=dpi))
-    written.append(save_npy(out / "distance_matrix.npy", dist))
+        written.append(save_figure(fig, out / figure_name, dpi=dpi))
+    written.append(save_npy(out / dist_name, dist))
     stats = distance_statistics(dist)
     stats.update(
         n_models=n,
@@ -244,12 +263,12 @@ def run_embedding(
         stats["explained_variance_ratio"] = result["explained_variance_ratio"][:20]
     if "perplexity" in result:
         stats["perplexity"] = result["perplexity"]
-    written.append(write_json(out / "distance_statistics.json", stats))
+    written.append(write_json(out / stats_name, stats))
     return written
 
 
-def run_persistence(
-    summary_path: str | os.PathLike,
+def analyze_persistence(
+    experiment,
     out_dir: str | os.PathLike,
     seq_length: int = 8,
     metric: str = "bottleneck",
@@ -257,7 +276,7 @@ def run_persistence(
     max_dimension: int = 1,
     normalize: bool = False,
     *,
-    eigenvalue_key: str | None = None,
+    spectrum: str = "subspace",
     max_models: int | None = None,
     seed: int = 42,
     n_jobs: int = 1,
@@ -284,7 +303,7 @@ def run_persistence(
         )
     if max_dimension < 0:
         raise ValueError(f"max_dimension must be >= 0; got {max_dimension}")
-    records = _load(summary_path, seq_length, eigenvalue_key)
+    records, _ = _load(experiment, seq_length, spectrum)
     names = [r.name for r in records]
     accuracy = np.array([r.accuracy for r in records], dtype=float)
     idx = subsample_indices(len(records), max_models, seed)
@@ -303,10 +322,12 @@ def run_persistence(
     result = embed(embedding_method, distance_matrix=dist, random_state=seed)
 
     out = _out(out_dir)
-    written = [save_npy(out / f"persistence_{metric}_distances.npy", dist)]
-    written.append(
-        save_npy(out / f"persistence_{embedding_method}_embedding.npy", result["coords"])
+    outputs = persistence_outputs(metric, embedding_method)
+    dist_name, coords_name, stats_name, figure_name, diagrams_name, features_name, betti_name = (
+        outputs
     )
+    written = [save_npy(out / dist_name, dist)]
+    written.append(save_npy(out / coords_name, result["coords"]))
     if make_figures:
         xlabel, ylabel = _axis_labels(embedding_method, result)
         sub_note = (
@@ -323,21 +344,19 @@ def run_persistence(
             ylabel=ylabel,
             names=[names[i] for i in idx],
         )
-        written.append(
-            save_figure(fig, out / f"persistence_{embedding_method}_embedding.png", dpi=dpi)
-        )
+        written.append(save_figure(fig, out / figure_name, dpi=dpi))
         fig = figures.plot_persistence_diagrams(diagrams, names)
-        written.append(save_figure(fig, out / "example_persistence_diagrams.png", dpi=dpi))
+        written.append(save_figure(fig, out / diagrams_name, dpi=dpi))
         fig = figures.plot_topological_features(stats, accuracy, max_dimension)
-        written.append(save_figure(fig, out / "topological_features.png", dpi=dpi))
+        written.append(save_figure(fig, out / features_name, dpi=dpi))
         curves = {dim: betti_curves(diagrams, dim) for dim in range(max_dimension + 1)}
         fig = figures.plot_betti_curves(curves)
-        written.append(save_figure(fig, out / "betti_curves.png", dpi=dpi))
+        written.append(save_figure(fig, out / betti_name, dpi=dpi))
     keys = statistics_keys(max_dimension)
     payload = {
         "n_models": len(records),
         "seq_length": seq_length,
-        "eigenvalue_key": eigenvalue_key_for(seq_length, eigenvalue_key),
+        "spectrum": spectrum,
         "metric": metric,
         "embedding_method": embedding_method,
         "max_dimension": max_dimension,
@@ -351,56 +370,96 @@ def run_persistence(
         "distance_models": [names[i] for i in idx],
         "distance_statistics": distance_statistics(dist),
     }
-    written.append(write_json(out / "persistence_statistics.json", payload))
+    written.append(write_json(out / stats_name, payload))
     return written
 
 
-def run_compare(
-    summary_paths: Sequence[str | os.PathLike],
-    labels: Sequence[str],
+def _split_by(results: ExperimentResults, by: str, seq_length: int):
+    """``{f"{by}={value}": part}`` of one experiment, naturally sorted by label."""
+    table = results.table
+    if by not in table.columns:
+        raise ResultsError(f"cannot split by {by!r}: not a column of the table")
+    at = (table["eval_length"] == int(seq_length)).fillna(False).to_numpy(bool)
+    values = table[by]
+    groups: dict[str, np.ndarray] = {}
+    for value in values[at].dropna().unique():
+        label = f"{by}={value}"
+        groups[label] = at & (values == value).fillna(False).to_numpy(bool)
+    if len(groups) < 2:
+        raise ResultsError(
+            f"comparison by {by!r}: the models at seq_length {seq_length} have only the "
+            f"group(s) {sorted(groups)}"
+        )
+    return {label: results.subset(groups[label]) for label in sorted(groups, key=natural_key)}
+
+
+def analyze_compare(
+    experiments: Sequence,
+    labels: Sequence[str] | None,
     out_dir: str | os.PathLike,
     seq_length: int = 8,
     *,
-    eigenvalue_key: str | None = None,
+    by: str | None = None,
+    spectrum: str = "subspace",
     error: str = "std",
     make_figures: bool = True,
     dpi: int = figures.DPI,
 ) -> list[Path]:
-    """Compare several experiments (one summary file per set, one label per file).
+    """Compare several sets of models: several experiments (one label each), or the models of one
+    experiment split by a column of its table (``by``, e.g. ``hidden_dim``: labels
+    ``hidden_dim=128``, ...).
 
-    Writes ``comparison_statistics.json`` (a list with, per set, ``label``, ``summary_file``,
-    ``n_models``, ``statistics`` = ``{stat: {mean, std, min, max, sem, n}}`` and ``accuracy``),
-    ``comparison_complex_plane.png`` (first model of each set), ``comparison_spectra.png`` (all
-    eigenvalues of each set overlaid, with |λ| and arg λ densities) and ``comparison_metrics.png``
-    (bars of key statistics with ``error`` = ``std`` or ``sem`` error bars).
+    Writes :data:`vbpipe.results.COMPARISON_OUTPUTS`: ``comparison_statistics.json`` (a list with,
+    per set, ``label``, ``source``, ``n_models``, ``statistics`` = ``{stat: {mean, std, min, max,
+    sem, n}}`` and ``accuracy``), ``comparison_complex_plane.png`` (first model of each set),
+    ``comparison_spectra.png`` (all eigenvalues of each set overlaid, with |λ| and arg λ densities)
+    and ``comparison_metrics.png`` (bars of key statistics with ``error`` = ``std`` or ``sem`` error
+    bars).
     """
-    if len(summary_paths) != len(labels):
-        raise ValueError(
-            f"got {len(summary_paths)} summary file(s) but {len(labels)} label(s); give one each"
-        )
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"labels must be unique; got {list(labels)}")
-    if not labels:
-        raise ValueError("nothing to compare: no summary files given")
     if error not in ("std", "sem"):
         raise ValueError(f"error must be 'std' or 'sem'; got {error!r}")
+    if spectrum not in SPECTRA:
+        raise ResultsError(f"unknown spectrum {spectrum!r}; choose from {sorted(SPECTRA)}")
+    if by is not None:
+        if len(experiments) != 1:
+            raise ValueError(f"comparison by {by!r} takes one experiment; got {len(experiments)}")
+        whole = as_experiment(experiments[0])
+        parts = _split_by(whole, by, seq_length)
+        sources = {label: f"{whole.source} ({label})" for label in parts}
+    else:
+        labels = list(labels or [])
+        if len(experiments) != len(labels):
+            raise ValueError(
+                f"got {len(experiments)} experiment(s) but {len(labels)} label(s); give one each"
+            )
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be unique; got {labels}")
+        if not labels:
+            raise ValueError("nothing to compare: no experiment given")
+        loaded = [as_experiment(e) for e in experiments]
+        parts = dict(zip(labels, loaded, strict=True))
+        sources = {label: part.source for label, part in parts.items()}
     sets, accs = {}, {}
-    for path, label in zip(summary_paths, labels, strict=True):
-        records = _load(path, seq_length, eigenvalue_key)
+    for label, part in parts.items():
+        records, _ = _load(part, seq_length, spectrum)
         sets[label] = [r.eigenvalues for r in records]
         accs[label] = [r.accuracy for r in records]
     comparison = compare_sets(sets, accs)
-    for entry, path in zip(comparison, summary_paths, strict=True):
-        entry["summary_file"] = os.fspath(path)
+    for entry in comparison:
+        entry["source"] = sources[entry["label"]]
         entry["seq_length"] = seq_length
+        entry["spectrum"] = spectrum
+        if by is not None:
+            entry["by"] = by
     out = _out(out_dir)
-    written = [write_json(out / "comparison_statistics.json", comparison)]
+    stats_name, plane_name, spectra_name, metrics_name = COMPARISON_OUTPUTS
+    written = [write_json(out / stats_name, comparison)]
     if not make_figures:
         return written
     fig = figures.plot_comparison_complex_plane({k: v[0] for k, v in sets.items()})
-    written.append(save_figure(fig, out / "comparison_complex_plane.png", dpi=dpi))
+    written.append(save_figure(fig, out / plane_name, dpi=dpi))
     fig = figures.plot_comparison_spectra(sets)
-    written.append(save_figure(fig, out / "comparison_spectra.png", dpi=dpi))
+    written.append(save_figure(fig, out / spectra_name, dpi=dpi))
     fig = figures.plot_comparison_metrics(comparison, error=error)
-    written.append(save_figure(fig, out / "comparison_metrics.png", dpi=dpi))
+    written.append(save_figure(fig, out / metrics_name, dpi=dpi))
     return written

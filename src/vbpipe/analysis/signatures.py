@@ -6,9 +6,10 @@ Signature types
     The 21 statistics of :mod:`vbpipe.analysis.statistics`.
 ``histogram``
     Counts of ``|arg lambda|`` in 36 bins on ``[0, pi]`` followed by counts of ``|lambda|`` in 20
-    bins on ``[0, 2]`` (56 values). Magnitudes >= 2 are counted in the last bin, so every
-    eigenvalue is counted. The histograms are computed here from the eigenvalues, so they never
-    depend on ``*_histogram_*`` keys being present in the summary (the original tooling's bug).
+    bins on ``[0, 2]`` (56 values; the bins of :data:`vbpipe.results.ANGLE_EDGES` and
+    :data:`vbpipe.results.MAGNITUDE_EDGES`). Magnitudes >= 2 are counted in the last bin, so every
+    eigenvalue is counted. The histograms are computed from the eigenvalues, never read from a
+    summary (the original tooling's bug: the keys were missing).
 ``combined``
     ``histogram`` plus 7 extras (63 values): the count-weighted mean and std of the angle bin
     centres, the index of the fullest angle bin, the same three for magnitude, and the number of
@@ -25,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import results
+from ..results import ANGLE_EDGES, MAGNITUDE_EDGES, SIGNATURE_TYPES
 from .statistics import STATISTIC_NAMES, statistics_matrix
 
 __all__ = [
@@ -40,31 +43,19 @@ __all__ = [
     "standardize",
 ]
 
-ANGLE_EDGES = np.linspace(0.0, np.pi, 37)
-MAGNITUDE_EDGES = np.linspace(0.0, 2.0, 21)
-SIGNATURE_TYPES = ("statistics", "histogram", "combined")
-
 _ANGLE_CENTRES = 0.5 * (ANGLE_EDGES[:-1] + ANGLE_EDGES[1:])
 _MAG_CENTRES = 0.5 * (MAGNITUDE_EDGES[:-1] + MAGNITUDE_EDGES[1:])
 _MAG_UNSTABLE_BINS = MAGNITUDE_EDGES[:-1] > 1.0 + 1e-12
 
 
-def _binned_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in the bins ``edges``; values outside are clipped into the first/last bin."""
-    nbins = edges.size - 1
-    idx = np.searchsorted(edges, values, side="right") - 1
-    idx = np.clip(idx, 0, nbins - 1)
-    return np.bincount(idx, minlength=nbins).astype(float)
-
-
 def angle_histogram(eigenvalues) -> np.ndarray:
-    """36 counts of ``|arg lambda|`` over ``[0, pi]`` (``pi`` falls in the last bin)."""
-    return _binned_counts(np.abs(np.angle(np.asarray(eigenvalues))), ANGLE_EDGES)
+    """36 counts of ``|arg lambda|`` over ``[0, pi]`` (``pi`` falls in the last bin), as floats."""
+    return results.angle_histogram(eigenvalues).astype(float)
 
 
 def magnitude_histogram(eigenvalues) -> np.ndarray:
     """20 counts of ``|lambda|`` over ``[0, 2]``; ``|lambda| >= 2`` goes to the last bin."""
-    return _binned_counts(np.abs(np.asarray(eigenvalues)), MAGNITUDE_EDGES)
+    return results.magnitude_histogram(eigenvalues).astype(float)
 
 
 def histogram_signature(eigenvalues) -> np.ndarray:
