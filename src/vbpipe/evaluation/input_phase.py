@@ -1,0 +1,405 @@
+"""The input phase in EMT's variable-memory basis: what the memories hold while inputs arrive.
+
+The EMT circuit's ideal after input step ``t`` is the *window* of the sequence in slot coordinates:
+slot ``k`` (0 = oldest) holds the value of step ``t − (L − 1 − k)`` (an input, or in the output
+phase an earlier target), zero before the sequence starts. After ``L`` inputs the window is
+``[u_0, …, u_{L−1}]``. This module measures, for any weights (trained model or circuit), how far
+the memory coordinates ``m_t = Ψ* h_t`` (kept coordinates of the readout-grounded basis,
+:mod:`vbpipe.evaluation.emt`) are from that ideal, and which mechanism keeps them there.
+
+Inputs are a balanced orthogonal design (:func:`orthogonal_inputs`: columns of a Sylvester
+Hadamard matrix), so that the linear regression of ``m_t`` on the inputs is exact and its parts
+are orthogonal.
+
+Definitions (all per step ``t``, over the design's sequences and the kept memory coordinates ``q``):
+
+- *routing* ``R_t[q, (s, i)]``: regression coefficient of ``m_t[q]`` on input bit ``u_s[i]``;
+  the ideal routing ``W_t`` is the window's coefficient on the inputs (``{0, ±1}``).
+- *gain* ``g_q``: least-squares scale of ``R_t[q]`` on ``W_t[q]`` over the first ``L`` output
+  steps (where every kept coordinate holds one signed input bit, and where a model that solves the
+  task must hold the ideal); ``m̃ = m / g`` and ``R̃ = R / g`` put every coordinate on the inputs'
+  ±1 scale. (Calibrating on the output phase keeps coordinates that the basis cannot see during
+  the input phase, such as the gated circuit's write port, from dividing by zero.)
+- ``contamination_t = ‖R̃_t ⊙ [W_t = 0]‖² / ‖W_t‖²``: energy of inputs routed where the ideal has
+  none (an earlier input mixed into a slot, or an input in a slot that should still be empty),
+  relative to the ideal's energy (the number of filled kept coordinates).
+- ``gain_error_t = ‖(R̃_t − W_t) ⊙ [W_t ≠ 0]‖² / ‖W_t‖²``: the right inputs at the wrong
+  strength.
+- ``nonlinear_t = ‖m̃_t − R̃_t u‖² / (n ‖W_t‖²)``: what the inputs do not explain linearly.
+- ``memory_error_t = ‖m̃_t − window_t‖² / (n ‖W_t‖²) = contamination + gain_error + nonlinear``.
+
+Mechanism:
+
+- *effective operator* ``Φ_t = Ψ* diag(⟨1 − h_t²⟩) W_hh Ψ`` (kept block; ``⟨·⟩`` the mean over
+  sequences): the Jacobian of step ``t`` in the basis. ``composition_t`` and ``shift_t`` are the
+  projections of ``Φ_t`` on the theory's composition part (the newest slot's rows, ``Fᵀ``) and
+  shift part (the other rows), 1 when the step applies them fully, 0 when it switches them off;
+  ``leak_t`` is the norm of ``Φ_t`` outside Φ's pattern over ``‖Φ‖``.
+- *saturation*: mean ``1 − h_t²`` and the fraction of units with ``|h| > 0.9``.
+- *drives*: RMS of the input drive ``W_ih x_t`` and of the recurrent drive ``W_hh h_{t−1}``.
+- *input alignment*: where ``W_ih``'s data columns land: the share of ``‖Ψ* W_ih‖²`` per slot and
+  the share of ``‖W_ih‖²`` outside the span of the basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..taskspec import Task
+from .emt import variable_memory_basis
+
+__all__ = [
+    "InputPhaseAnalysis",
+    "analyse_input_phase",
+    "effective_operators",
+    "input_alignment",
+    "input_phase_figure",
+    "operator_strengths",
+    "orthogonal_inputs",
+    "routing_decomposition",
+    "routing_figure",
+    "run_rnn",
+    "window_coefficients",
+]
+
+
+def orthogonal_inputs(seq_length: int, input_dim: int) -> np.ndarray:
+    """``(L, n, d)`` ±1 inputs whose ``L·d`` bit columns are balanced and mutually orthogonal.
+
+    ``n`` is the smallest power of two above ``L·d``; column ``c`` is column ``c + 1`` of the
+    Sylvester Hadamard matrix of order ``n`` (column 0, all ones, is skipped)."""
+    m = seq_length * input_dim
+    n = 1
+    while n <= m:
+        n *= 2
+    hadamard = np.ones((1, 1))
+    while hadamard.shape[0] < n:
+        hadamard = np.block([[hadamard, hadamard], [hadamard, -hadamard]])
+    columns = hadamard[:, 1 : m + 1]  # (n, L·d)
+    return columns.reshape(n, seq_length, input_dim).transpose(1, 0, 2).copy()
+
+
+def window_coefficients(task_id, input_dim: int, seq_length: int, total: int) -> np.ndarray:
+    """``W`` (``T × L·d × L·d``): window coordinate ``c`` after step ``t`` is ``Σ W[t, c, (s,i)]
+    u_s[i]``, for ``t < total`` (input phase, then the output phase's targets)."""
+    d, length = input_dim, seq_length
+    m = length * d
+    operator = Task(task_id, d, length).operator(length)
+    values = [np.zeros((d, m)) for _ in range(length)]  # before the start: zeros
+    out = np.zeros((total, m, m))
+    for t in range(total):
+        if t < length:
+            value = np.zeros((d, m))
+            value[np.arange(d), t * d + np.arange(d)] = 1.0
+        else:
+            value = operator.T @ np.concatenate(values[-length:], axis=0)
+        values.append(value)
+        out[t] = np.concatenate(values[-length:], axis=0)
+    return out
+
+
+def run_rnn(
+    weights: Mapping[str, np.ndarray], x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bias-free tanh RNN from ``h = 0`` on ``x`` (``T × B × D_in``), float64.
+
+    Returns ``(hidden (T, B, N), input drive W_ih x_t, recurrent drive W_hh h_{t−1})``."""
+    w_ih = np.asarray(weights["W_ih"], dtype=np.float64)
+    w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    steps, batch = x.shape[:2]
+    n = w_hh.shape[0]
+    hidden = np.zeros((steps, batch, n))
+    drive_in = x @ w_ih.T
+    drive_rec = np.zeros_like(hidden)
+    state = np.zeros((batch, n))
+    for t in range(steps):
+        drive_rec[t] = state @ w_hh.T
+        state = np.tanh(drive_in[t] + drive_rec[t])
+        hidden[t] = state
+    return hidden, drive_in, drive_rec
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Per-step routing of inputs into the kept memory coordinates (see the module docstring)."""
+
+    routing: np.ndarray  # (T, q, L·d), gain-normalised R̃
+    ideal: np.ndarray  # (T, q, L·d), W restricted to kept rows
+    gains: np.ndarray  # (q,)
+    contamination: np.ndarray  # (T,)
+    gain_error: np.ndarray  # (T,)
+    nonlinear: np.ndarray  # (T,)
+    memory_error: np.ndarray  # (T,)
+
+
+def routing_decomposition(
+    coords: np.ndarray, inputs: np.ndarray, ideal: np.ndarray, seq_length: int
+) -> Routing:
+    """Decompose memory coordinates into routing, gain error, contamination and nonlinearity.
+
+    ``coords`` ``(T, n, q)`` (kept memory coordinates), ``inputs`` ``(L, n, d)`` from
+    :func:`orthogonal_inputs`, ``ideal`` ``(T, q, L·d)`` (kept rows of
+    :func:`window_coefficients`), ``T > L``. Gains are fitted on steps ``L .. 2L − 1`` (those
+    present)."""
+    n = inputs.shape[1]
+    if coords.shape[0] <= seq_length:
+        raise ValueError("need at least one output step to calibrate the slot gains")
+    design = inputs.transpose(1, 0, 2).reshape(n, -1)  # (n, L·d), orthogonal columns of norm √n
+    raw = np.einsum("tnq,nc->tqc", coords, design) / n  # exact least squares for this design
+    calib = slice(seq_length, 2 * seq_length)
+    num = np.sum(raw[calib] * ideal[calib], axis=(0, 2))
+    den = np.sum(ideal[calib] ** 2, axis=(0, 2))
+    gains = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    scale = np.nanmax(np.abs(gains)) if np.any(np.isfinite(gains)) else 0.0
+    safe = np.where(np.abs(gains) > 1e-9 * scale, gains, np.nan)
+    routing = raw / safe[None, :, None]
+    scaled = coords / safe[None, None, :]
+    energy = np.sum(ideal**2, axis=(1, 2))
+    norm = np.where(energy > 0, energy, np.nan)
+    off = np.sum(np.where(ideal == 0, routing, 0.0) ** 2, axis=(1, 2)) / norm
+    on = np.sum(np.where(ideal != 0, routing - ideal, 0.0) ** 2, axis=(1, 2)) / norm
+    fitted = np.einsum("tqc,nc->tnq", routing, design)
+    resid = np.sum((scaled - fitted) ** 2, axis=(1, 2)) / (n * norm)
+    window = np.einsum("tqc,nc->tnq", ideal, design)
+    total = np.sum((scaled - window) ** 2, axis=(1, 2)) / (n * norm)
+    return Routing(routing, ideal, gains, off, on, resid, total)
+
+
+def effective_operators(
+    weights: Mapping[str, np.ndarray], hidden: np.ndarray, psi: np.ndarray, psi_dual: np.ndarray
+) -> np.ndarray:
+    """``Φ_t = Ψ* diag(⟨1 − h_t²⟩) W_hh Ψ`` for every step (``T × q × q``), ``Ψ`` the kept
+    columns (``N × q``) and ``Ψ*`` its dual (``q × N``)."""
+    w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
+    gain = np.mean(1.0 - hidden**2, axis=1)  # (T, N)
+    right = w_hh @ psi  # (N, q)
+    return np.einsum("qn,tn,nk->tqk", psi_dual, gain, right)
+
+
+def operator_strengths(
+    operators: np.ndarray, phi: np.ndarray, kept: np.ndarray, input_dim: int, seq_length: int
+) -> dict[str, np.ndarray]:
+    """Projections of each ``Φ_t`` on Φ's composition and shift parts, and the leak outside Φ's
+    pattern (see the module docstring). ``phi`` is the full theory Φ; ``kept`` its kept indices."""
+    theory = phi[np.ix_(kept, kept)]
+    newest = (kept // input_dim) == seq_length - 1
+    comp = np.where(newest[:, None], theory, 0.0)
+    shift = np.where(~newest[:, None], theory, 0.0)
+
+    def projection(part):
+        denom = np.sum(part**2)
+        if denom == 0:
+            return np.full(operators.shape[0], np.nan)
+        return np.einsum("tqk,qk->t", operators, part) / denom
+
+    outside = np.where(theory == 0, operators, 0.0)
+    leak = np.sqrt(np.sum(outside**2, axis=(1, 2))) / np.linalg.norm(theory)
+    return {"composition": projection(comp), "shift": projection(shift), "leak": leak}
+
+
+def input_alignment(
+    weights: Mapping[str, np.ndarray],
+    psi: np.ndarray,
+    psi_dual: np.ndarray,
+    kept: np.ndarray,
+    input_dim: int,
+    seq_length: int,
+) -> dict[str, np.ndarray | float]:
+    """Where the input weights' data columns land.
+
+    ``outside_share``: the share of ``‖W_ih‖²`` outside span(Ψ) (``‖W_ih − ΨΨ*W_ih‖² / ‖W_ih‖²``);
+    ``slot_share`` (``L``): the rest, ``1 − outside_share``, split over the slots in proportion to
+    the energy of the coordinates ``Ψ* W_ih`` per slot (Ψ is not orthogonal, so this split is a
+    description, not an orthogonal decomposition); ``norm``: ``‖W_ih‖_F``."""
+    w_in = np.asarray(weights["W_ih"], dtype=np.float64)[:, :input_dim]
+    coords = psi_dual @ w_in  # (q, d)
+    per_slot = np.zeros(seq_length)
+    np.add.at(per_slot, kept // input_dim, np.sum(coords**2, axis=1))
+    total = per_slot.sum()
+    inside = psi @ coords
+    norm2 = float(np.sum(w_in**2))
+    outside = float(np.sum((w_in - inside) ** 2) / norm2) if norm2 > 0 else float("nan")
+    share = per_slot / total * (1.0 - outside) if total > 0 else per_slot
+    return {"slot_share": share, "outside_share": outside, "norm": float(np.sqrt(norm2))}
+
+
+@dataclass(frozen=True)
+class InputPhaseAnalysis:
+    """Everything :func:`analyse_input_phase` measures for one model (arrays over steps ``T``)."""
+
+    seq_length: int
+    input_dim: int
+    kept: np.ndarray
+    routing: Routing
+    composition: np.ndarray
+    shift: np.ndarray
+    leak: np.ndarray
+    mean_gain: np.ndarray
+    saturated_fraction: np.ndarray
+    input_drive: np.ndarray
+    recurrent_drive: np.ndarray
+    slot_share: np.ndarray
+    outside_share: float
+    input_norm: float
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.arange(self.mean_gain.size)
+
+    def summary(self) -> dict[str, float]:
+        """Scalars per model: contamination and memory error at the end of the input phase
+        (``t = L − 1``), mean composition strength over input steps ``1..L−1`` and over the
+        first ``L`` output steps, the newest slot's share of the input weights."""
+        end = self.seq_length - 1
+        inp = slice(1, self.seq_length)
+        out = slice(self.seq_length, 2 * self.seq_length)
+        return {
+            "contamination_end_of_input": float(self.routing.contamination[end]),
+            "memory_error_end_of_input": float(self.routing.memory_error[end]),
+            "contamination_output_phase": float(np.nanmean(self.routing.contamination[out])),
+            "composition_input_phase": float(np.nanmean(self.composition[inp])),
+            "composition_output_phase": float(np.nanmean(self.composition[out])),
+            "shift_input_phase": float(np.nanmean(self.shift[inp])),
+            "shift_output_phase": float(np.nanmean(self.shift[out])),
+            "mean_gain_input_phase": float(np.mean(self.mean_gain[: self.seq_length])),
+            "mean_gain_output_phase": float(np.mean(self.mean_gain[out])),
+            "newest_slot_input_share": float(self.slot_share[-1]),
+            "input_outside_basis_share": float(self.outside_share),
+        }
+
+
+def analyse_input_phase(
+    weights: Mapping[str, np.ndarray],
+    task_id,
+    input_dim: int,
+    seq_length: int,
+    output_steps: int | None = None,
+    use_eos: bool = False,
+) -> InputPhaseAnalysis:
+    """Run the model on the orthogonal design for the input phase and ``output_steps`` (default
+    ``2L``) output steps, and measure everything in the module docstring.
+
+    The basis is the readout-grounded EMT basis of ``weights`` (kept columns only; the residual
+    PCA directions are not used)."""
+    d, length = input_dim, seq_length
+    output_steps = 2 * length if output_steps is None else output_steps
+    total = length + output_steps
+    task = Task(task_id, d, length)
+    phi = task.phi(length)
+    basis = variable_memory_basis(weights["W_hh"], weights["W_r"], phi, length, hidden=None)
+    kept = basis.kept
+    psi, psi_dual = basis.psi[:, kept], basis.psi_dual[kept]
+    inputs = orthogonal_inputs(length, d)
+    n = inputs.shape[1]
+    d_in = np.asarray(weights["W_ih"]).shape[1]
+    x = np.zeros((total, n, d_in))
+    x[:length, :, :d] = inputs
+    if use_eos:
+        x[length, :, d] = -1.0
+    hidden, drive_in, drive_rec = run_rnn(weights, x)
+    coords = hidden @ psi_dual.T  # (T, n, q)
+    ideal = window_coefficients(task.task_id, d, length, total)[:, kept, :]
+    routing = routing_decomposition(coords, inputs, ideal, length)
+    ops = effective_operators(weights, hidden, psi, psi_dual)
+    strengths = operator_strengths(ops, phi, kept, d, length)
+    align = input_alignment(weights, psi, psi_dual, kept, d, length)
+
+    def rms(a):
+        return np.sqrt(np.mean(np.sum(a**2, axis=2), axis=1))
+
+    return InputPhaseAnalysis(
+        seq_length=length,
+        input_dim=d,
+        kept=kept,
+        routing=routing,
+        composition=strengths["composition"],
+        shift=strengths["shift"],
+        leak=strengths["leak"],
+        mean_gain=np.mean(1.0 - hidden**2, axis=(1, 2)),
+        saturated_fraction=np.mean(np.abs(hidden) > 0.9, axis=(1, 2)),
+        input_drive=rms(drive_in),
+        recurrent_drive=rms(drive_rec),
+        slot_share=np.asarray(align["slot_share"]),
+        outside_share=float(align["outside_share"]),
+        input_norm=float(align["norm"]),
+    )
+
+
+def input_phase_figure(
+    analyses: Mapping[str, InputPhaseAnalysis],
+    title: str | None = None,
+    styles: Mapping[str, dict] | None = None,
+) -> Figure:
+    """Four panels over steps: contamination, composition strength, shift strength, mean gain
+    ``1 − h²``; one line per model (label → analysis). The grey band is the input phase."""
+    fig = Figure(figsize=(12.5, 7.6), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
+    panels = [
+        ("contamination", "contamination\n(off-window input energy / window energy)", True),
+        ("composition", "composition strength\n(projection of Ψ*J_tΨ on Φ's Fᵀ rows)", False),
+        ("shift", "shift strength\n(projection of Ψ*J_tΨ on Φ's shift rows)", False),
+        ("mean_gain", "mean tanh gain  ⟨1 − h_t²⟩", False),
+    ]
+    length = None
+    for (key, label, log), ax in zip(panels, axes.flat, strict=True):
+        for name, analysis in analyses.items():
+            length = analysis.seq_length
+            values = (
+                analysis.routing.contamination if key == "contamination" else getattr(analysis, key)
+            )
+            style = {"marker": ".", "lw": 1.4, **((styles or {}).get(name, {}))}
+            ax.plot(analysis.steps, values, label=name, **style)
+        if log:
+            ax.set_yscale("symlog", linthresh=1e-4)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if length is not None:
+            ax.axvspan(-0.5, length - 0.5, color="0.85", zorder=0)
+    for ax in axes[1]:
+        ax.set_xlabel("step t (input phase shaded; output phase from t = L)")
+    axes[0, 0].legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def routing_figure(
+    analyses: Mapping[str, InputPhaseAnalysis], step: int | None = None, title: str | None = None
+) -> Figure:
+    """Heatmaps of the gain-normalised routing ``R̃_t`` (kept memory coordinate × input bit) at
+    ``step`` (default ``L − 1``, the end of the input phase), one panel per model. The ideal is a
+    signed one-hot per row; anything else is contamination."""
+    names = list(analyses)
+    fig = Figure(figsize=(4.6 * len(names) + 0.8, 4.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    image = None
+    for name, ax in zip(names, axes, strict=True):
+        analysis = analyses[name]
+        d, length = analysis.input_dim, analysis.seq_length
+        t = length - 1 if step is None else step
+        matrix = analysis.routing.routing[t]
+        image = ax.imshow(
+            matrix, cmap="coolwarm", vmin=-1.2, vmax=1.2, aspect="auto", interpolation="nearest"
+        )
+        for s in range(1, length):
+            ax.axvline(s * d - 0.5, color="k", lw=0.4)
+        slot_of_row = analysis.kept // d
+        for r in np.flatnonzero(np.diff(slot_of_row)):
+            ax.axhline(r + 0.5, color="k", lw=0.4)
+        ax.set_xticks(
+            [s * d + (d - 1) / 2 for s in range(length)], [f"u{s}" for s in range(length)]
+        )
+        ax.set_xlabel("input bit (grouped by input step)")
+        ax.set_ylabel(f"kept memory coordinate ({analysis.kept.size}; lines between slots)")
+        ax.set_title(
+            f"{name}\ncontamination {analysis.routing.contamination[t]:.3f} at t = {t}", fontsize=10
+        )
+    fig.colorbar(image, ax=axes.tolist(), shrink=0.8, label="routing coefficient / slot gain")
+    if title:
+        fig.suptitle(title)
+    return fig

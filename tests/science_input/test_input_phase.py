@@ -1,0 +1,126 @@
+"""Input-phase measurements on hand-built systems with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import DIAG4, DIAG4_SIGNED
+from matplotlib.figure import Figure
+
+from vbpipe.circuits import gated_circuit, naive_circuit
+from vbpipe.evaluation.input_phase import (
+    analyse_input_phase,
+    input_phase_figure,
+    operator_strengths,
+    orthogonal_inputs,
+    routing_figure,
+    run_rnn,
+    window_coefficients,
+)
+from vbpipe.evaluation.linear_limits import target_coefficients
+from vbpipe.model import rnn_forward_single
+from vbpipe.taskspec import Task, repeat_copy_id
+
+COPY4 = repeat_copy_id(4)
+
+
+def test_orthogonal_design():
+    u = orthogonal_inputs(4, 4)
+    assert u.shape == (4, 32, 4) and set(np.unique(u)) == {-1.0, 1.0}
+    design = u.transpose(1, 0, 2).reshape(32, 16)
+    np.testing.assert_array_equal(design.T @ design, 32 * np.eye(16))
+    assert np.all(design.sum(axis=0) == 0)
+
+
+def test_window_coefficients():
+    w = window_coefficients(DIAG4, 4, 4, 12)
+    np.testing.assert_array_equal(w[3], np.eye(16))  # after L inputs: [u_0 .. u_3]
+    np.testing.assert_array_equal(w[0][12:, :4], np.eye(4))  # after one input: newest slot = u_0
+    assert np.all(w[0][:12] == 0)
+    targets = target_coefficients(DIAG4, 4, 4, 8).reshape(8, 4, 16)
+    for k in range(8):  # in the output phase the newest slot holds the target
+        np.testing.assert_array_equal(w[4 + k][12:], targets[k])
+
+
+def test_run_rnn_matches_the_torch_model(rng):
+    w = {
+        "W_ih": rng.standard_normal((20, 5)) * 0.5,
+        "W_hh": rng.standard_normal((20, 20)) * 0.3,
+        "W_r": rng.standard_normal((4, 20)),
+    }
+    x = rng.standard_normal((9, 3, 5))
+    hidden, _, _ = run_rnn(w, x)
+    y, h = rnn_forward_single(torch.tensor(x), {k: torch.tensor(v) for k, v in w.items()}, True)
+    np.testing.assert_allclose(hidden, h.numpy(), atol=1e-12)
+
+
+def test_operator_strengths_hand_built():
+    phi = Task(DIAG4, 4, 4).phi(4)
+    kept = np.array([0, 5, 10, 15, 4, 8, 9, 12, 13, 14])
+    kept.sort()
+    theory = phi[np.ix_(kept, kept)]
+    newest = (kept // 4) == 3
+    ops = np.stack([theory, 0 * theory, np.where(newest[:, None], 0.0, theory), 2 * theory])
+    s = operator_strengths(ops, phi, kept, 4, 4)
+    np.testing.assert_allclose(s["composition"], [1, 0, 0, 2])
+    np.testing.assert_allclose(s["shift"], [1, 0, 1, 2])
+    np.testing.assert_allclose(s["leak"], 0.0)
+
+
+def test_naive_copy_is_clean():
+    a = analyse_input_phase(naive_circuit(COPY4, 4, 4, 24, seed=1), COPY4, 4, 4)
+    assert np.nanmax(a.routing.contamination) < 1e-9
+    assert np.nanmax(a.routing.memory_error) < 1e-5  # tanh curvature at ε = 1e-3
+    np.testing.assert_allclose(a.composition, 1.0, atol=1e-5)
+    np.testing.assert_allclose(a.shift, 1.0, atol=1e-5)
+    assert a.slot_share[-1] == pytest.approx(1.0) and a.outside_share < 1e-12
+
+
+@pytest.mark.parametrize("task_id", [DIAG4, DIAG4_SIGNED])
+def test_naive_contamination_is_the_linear_recursion(task_id):
+    """Independent answer: the naive circuit is z_t = Φ z_{t-1} + e_new u_t in slot coordinates."""
+    d = length = 4
+    a = analyse_input_phase(naive_circuit(task_id, d, length, 24, seed=2), task_id, d, length)
+    phi = Task(task_id, d, length).phi(length)
+    ideal = window_coefficients(task_id, d, length, 3 * length)
+    kept = a.kept
+    z = np.zeros((16, 16))
+    for t in range(3 * length):
+        z = phi @ z
+        if t < length:
+            z[12:, t * d : (t + 1) * d] += np.eye(d)
+        w = ideal[t][kept]
+        expected = np.sum(np.where(w == 0, z[kept], 0.0) ** 2) / np.sum(w**2)
+        assert a.routing.contamination[t] == pytest.approx(expected, rel=1e-4, abs=1e-9)
+    assert a.routing.contamination[length - 1] > 0.1
+    np.testing.assert_allclose(a.composition, 1.0, atol=1e-5)  # the composition never switches off
+
+
+def test_gated_circuit_switches_the_composition_off_during_input():
+    d = length = 4
+    n = 30
+    a = analyse_input_phase(gated_circuit(DIAG4, d, length, n, seed=3), DIAG4, d, length)
+    assert np.nanmax(a.routing.contamination) < 1e-9
+    np.testing.assert_allclose(a.composition[:length], 0.0, atol=1e-6)
+    np.testing.assert_allclose(a.composition[length:], 1.0, atol=1e-5)
+    np.testing.assert_allclose(a.shift, 1.0, atol=1e-5)
+    np.testing.assert_allclose(a.mean_gain[:length], 1 - 2 * d / n, atol=1e-6)  # 2d gates saturate
+    np.testing.assert_allclose(a.mean_gain[length:], 1.0, atol=1e-5)
+    # The write port lies outside the readout-grounded basis: Ψ*W_ih sees none of the input.
+    assert a.outside_share == pytest.approx(1.0)
+    summary = a.summary()
+    assert summary["composition_input_phase"] < 1e-6 < 0.99 < summary["composition_output_phase"]
+
+
+def test_eos_input_and_figures():
+    w = gated_circuit(COPY4, 4, 4, 30, use_eos=True)
+    analyses = {
+        "naive": analyse_input_phase(naive_circuit(DIAG4, 4, 4, 24), DIAG4, 4, 4),
+        "gated": analyse_input_phase(w, COPY4, 4, 4, output_steps=6, use_eos=True),
+    }
+    assert analyses["gated"].mean_gain.size == 10
+    fig = input_phase_figure(analyses, title="test")
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    fig = routing_figure(analyses)
+    assert isinstance(fig, Figure) and len(fig.axes) == 3  # two panels and a colour bar
