@@ -53,6 +53,7 @@ from ..taskspec import Task
 from .emt import variable_memory_basis
 
 __all__ = [
+    "LINEARISATIONS",
     "InputPhaseAnalysis",
     "analyse_input_phase",
     "effective_operators",
@@ -60,6 +61,7 @@ __all__ = [
     "input_phase_figure",
     "operator_strengths",
     "orthogonal_inputs",
+    "phase_linearisation_accuracy",
     "routing_decomposition",
     "routing_figure",
     "run_rnn",
@@ -103,11 +105,13 @@ def window_coefficients(task_id, input_dim: int, seq_length: int, total: int) ->
 
 
 def run_rnn(
-    weights: Mapping[str, np.ndarray], x: np.ndarray
+    weights: Mapping[str, np.ndarray], x: np.ndarray, linear_steps: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bias-free tanh RNN from ``h = 0`` on ``x`` (``T × B × D_in``), float64.
 
-    Returns ``(hidden (T, B, N), input drive W_ih x_t, recurrent drive W_hh h_{t−1})``."""
+    ``linear_steps`` (bool, ``T``) replaces tanh by the identity at those steps (an intervention
+    that removes the nonlinearity from part of the sequence). Returns ``(hidden (T, B, N), input
+    drive W_ih x_t, recurrent drive W_hh h_{t−1})``."""
     w_ih = np.asarray(weights["W_ih"], dtype=np.float64)
     w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
@@ -117,9 +121,11 @@ def run_rnn(
     drive_in = x @ w_ih.T
     drive_rec = np.zeros_like(hidden)
     state = np.zeros((batch, n))
+    linear = np.zeros(steps, dtype=bool) if linear_steps is None else np.asarray(linear_steps)
     for t in range(steps):
         drive_rec[t] = state @ w_hh.T
-        state = np.tanh(drive_in[t] + drive_rec[t])
+        pre = drive_in[t] + drive_rec[t]
+        state = pre if linear[t] else np.tanh(pre)
         hidden[t] = state
     return hidden, drive_in, drive_rec
 
@@ -328,6 +334,55 @@ def analyse_input_phase(
         outside_share=float(align["outside_share"]),
         input_norm=float(align["norm"]),
     )
+
+
+#: The interventions of :func:`phase_linearisation_accuracy`: where tanh is replaced by identity.
+LINEARISATIONS = ("none", "input_phase", "output_phase", "all")
+
+
+def phase_linearisation_accuracy(
+    weights: Mapping[str, np.ndarray],
+    task_id,
+    input_dim: int,
+    seq_length: int,
+    inputs: np.ndarray,
+    horizon: int = 200,
+    use_eos: bool = False,
+) -> dict[str, float]:
+    """Bit accuracy when tanh is replaced by the identity in one phase (``LINEARISATIONS``).
+
+    ``none`` is the model as it is; ``input_phase`` makes steps ``0..L−1`` linear (no saturation
+    while inputs arrive), ``output_phase`` steps ``L..``, ``all`` every step (the model's
+    linearisation at the origin). A model whose accuracy survives ``input_phase`` does not need its
+    nonlinearity to keep the memories clean while inputs arrive. ``inputs`` ``(L, B, d)`` ±1."""
+    d, length = input_dim, seq_length
+    operator = Task(task_id, d, length).operator(length)
+    seq = list(np.asarray(inputs, dtype=np.float64))
+    for _ in range(horizon):
+        window = np.concatenate(seq[-length:], axis=1)  # (B, L·d)
+        seq.append(window @ operator)
+    targets = np.array(seq[length:])
+    d_in = np.asarray(weights["W_ih"]).shape[1]
+    x = np.zeros((length + horizon, inputs.shape[1], d_in))
+    x[:length, :, :d] = inputs
+    if use_eos:
+        x[length, :, d] = -1.0
+    steps = np.arange(length + horizon)
+    masks = {
+        "none": np.zeros(steps.size, dtype=bool),
+        "input_phase": steps < length,
+        "output_phase": steps >= length,
+        "all": np.ones(steps.size, dtype=bool),
+    }
+    w_r = np.asarray(weights["W_r"], dtype=np.float64)
+    out = {}
+    for name in LINEARISATIONS:
+        with np.errstate(over="ignore", invalid="ignore"):
+            hidden, _, _ = run_rnn(weights, x, masks[name])
+            y_hat = hidden[length:] @ w_r.T
+        right = (np.where(y_hat >= 0, 1.0, -1.0) == targets) & np.isfinite(y_hat)
+        out[name] = float(np.mean(right))
+    return out
 
 
 def input_phase_figure(
