@@ -64,11 +64,32 @@ def make_generator(seed: int, split: str) -> torch.Generator:
     return torch.Generator().manual_seed(stream_seed(seed, split))
 
 
+def draw_bits(
+    generator: torch.Generator,
+    seq_length: int,
+    batch_size: int,
+    input_dim: int,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``(L, B, d)`` uniform {0, 1} bits (uint8) from ``generator``, written into ``out`` when given.
+
+    The stream of :func:`draw_inputs` (bit ``b`` is input ``2b - 1``) at an eighth of the memory: training
+    draws bits on the CPU, stacks them and moves them to the model's device before turning them into +-1.
+    """
+    if out is None:
+        out = torch.empty((seq_length, batch_size, input_dim), dtype=torch.uint8)
+    return torch.randint(0, 2, (seq_length, batch_size, input_dim), generator=generator, out=out)
+
+
 def draw_inputs(
     generator: torch.Generator, seq_length: int, batch_size: int, input_dim: int
 ) -> torch.Tensor:
     """``(L, B, d)`` i.i.d. uniform +-1 inputs (float32) from ``generator``."""
-    bits = torch.randint(0, 2, (seq_length, batch_size, input_dim), generator=generator)
+    return bits_to_inputs(draw_bits(generator, seq_length, batch_size, input_dim))
+
+
+def bits_to_inputs(bits: torch.Tensor) -> torch.Tensor:
+    """{0, 1} bits of any integer dtype to +-1 float32 inputs (exact)."""
     return bits.float().mul_(2).sub_(1)
 
 
@@ -128,3 +149,47 @@ def recursive_targets(inputs: np.ndarray, operator: np.ndarray, horizon: int) ->
         window = np.concatenate(seq[-length:])
         seq.append(window @ operator)
     return np.array(seq[length:]).reshape(horizon, d)
+
+
+def stacked_index_maps(tasks, seq_length: int, horizon: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The target index maps of several tasks at one ``(L, H)``, flattened for :func:`stacked_targets`.
+
+    Returns ``source`` ``(n, H*d)`` int64, the flat index ``time * d + dim`` into one sequence's ``(L, d)``
+    inputs, and ``sign`` ``(n, H*d)`` float32, one row per task (all tasks share ``input_dim``).
+    """
+    sources, signs = [], []
+    for task in tasks:
+        d = task.input_dim
+        src_time, src_dim, sign = target_index_map(task.task_id, d, seq_length, horizon)
+        sources.append((src_time * d + src_dim).reshape(-1))
+        signs.append(sign.reshape(-1).float())
+    return torch.stack(sources), torch.stack(signs)
+
+
+def stacked_targets(inputs: torch.Tensor, source: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
+    """Targets of ``K`` members, each with its own task: ``inputs`` ``(K, L, B, d)`` +-1, ``source`` and
+    ``sign`` ``(K, H*d)`` (rows of :func:`stacked_index_maps`); returns ``(K, H, B, d)``.
+
+    One gather for all members, so members of different tasks share a batch; exact (signed copies).
+    """
+    members, length, batch, d = inputs.shape
+    horizon = source.shape[1] // d
+    flat = inputs.permute(0, 2, 1, 3).reshape(members, batch, length * d)
+    picked = flat.gather(2, source[:, None, :].expand(members, batch, horizon * d))
+    picked.mul_(sign[:, None, :])
+    return picked.view(members, batch, horizon, d).transpose(1, 2).contiguous()
+
+
+def stacked_model_inputs(inputs: torch.Tensor, use_eos: bool) -> torch.Tensor:
+    """The input phase the model reads: ``inputs`` ``(K, L, B, d)``, plus, with ``use_eos``, one more step whose
+    only nonzero entry is the EOS flag ``-1`` on an extra channel: ``(K, L[+1], B, d[+1])``.
+
+    Later steps of the output phase have zero input, so the model never needs them materialised.
+    """
+    if not use_eos:
+        return inputs
+    members, length, batch, d = inputs.shape
+    x = inputs.new_zeros((members, length + 1, batch, d + 1))
+    x[:, :length, :, :d] = inputs
+    x[:, length, :, d] = -1.0
+    return x
