@@ -72,8 +72,16 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
-    """Write ``obj`` as JSON atomically; NaN/inf become ``null`` (``allow_nan=False`` guards it)."""
-    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    """Write ``obj`` as JSON atomically; NaN/inf become ``null`` (``allow_nan=False`` guards it).
+
+    An object that is plain JSON already (dicts with string keys, lists, finite floats, ...) is
+    dumped as it is; anything else goes through :func:`to_jsonable` first (a large document of
+    plain values then costs one pass, not two).
+    """
+    try:
+        text = json.dumps(obj, indent=indent, allow_nan=False)
+    except (TypeError, ValueError):
+        text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
     with atomic_open(path, "w") as handle:
         handle.write(text + "\n")
     return Path(path)

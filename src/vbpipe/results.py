@@ -1392,7 +1392,7 @@ def _pairs(eig) -> list | None:
     if eig is None:
         return None
     eig = np.asarray(eig, dtype=np.complex128).reshape(-1)
-    return [[float(z.real), float(z.imag)] for z in eig]
+    return np.column_stack([eig.real, eig.imag]).tolist()
 
 
 def _json_value(value):

@@ -12,7 +12,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from scipy.stats import spearmanr
 
 __all__ = [
     "DPI",
@@ -295,6 +294,8 @@ def _rho(x: np.ndarray, y: np.ndarray) -> str:
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
         return "ρ = n/a"
+    from scipy.stats import spearmanr  # scipy.stats costs ~0.5 s to import: only when drawn
+
     return f"Spearman ρ = {spearmanr(x[ok], y[ok]).statistic:.2f}"
 
 

@@ -18,8 +18,9 @@ table (:mod:`vbpipe.results`):
 4. Per cell: the **mean over seeds**; the error over the seeds that have a valid one. The cell
    reads ``"0.0005 (1.00)"``, or ``"— (0.50)"`` when no seed has a valid error.
 
-Rows: the paper's tasks first (T1..T4), then other task labels; then hidden size and L2. No file
-I/O here: :func:`table1_csv` and :func:`table1_latex` return text.
+A model without an ``l2_penalty`` parameter counts as L2 0. Rows: the paper's tasks first
+(T1..T4), then other task labels; then hidden size and L2. No file I/O here: :func:`table1_csv`
+and :func:`table1_latex` return text.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..results import MODEL_KEY, SOLVED_ACCURACY
+from ..results import MODEL_KEY, SOLVED_ACCURACY, ResultsError
 from ..taskspec import PAPER_TASKS
 
 DASH = "—"
@@ -70,7 +71,11 @@ def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
         ["spectral_error", "n_unit_circle_rnn", "n_unit_circle_theory"]
     ]
     models = table.drop_duplicates(key).set_index(key)
-    models = models[["task", "task_id", "hidden_dim", "l2_penalty", "model_accuracy"]]
+    if "hidden_dim" not in models.columns:
+        raise ResultsError("Table 1 needs the hidden_dim parameter of every model")
+    models = models.reindex(
+        columns=["task", "task_id", "hidden_dim", "l2_penalty", "model_accuracy"]
+    )
     return models.join(errors).reset_index()
 
 
