@@ -10,13 +10,13 @@ sliced-Wasserstein distance matrix, PCA / MDS / t-SNE embeddings, ripser diagram
 for every model, and the pairwise persistence distances (H0 by the vectorised exact dynamic
 programme, H1 pair by pair), split by dimension. ``--persistence_models`` limits the pairwise
 persistence distances to a seeded subset (the ``max_models`` fast path of ``run_persistence``);
-``--end_to_end`` also runs the four ``run_*`` entry points (with figures) into a temp directory.
+``--end_to_end`` also times the loaders (``load_experiment`` of the table + arrays,
+``experiment_from_summary``) and the four ``analyze_*`` jobs (with figures) into a temp directory.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from contextlib import contextmanager
@@ -113,35 +113,72 @@ def main() -> None:
         )
 
     if args.end_to_end:
-        from vbpipe.analysis.run import run_compare, run_eigenvalue, run_embedding, run_persistence
+        end_to_end(eigs, args)
 
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            metrics = [
-                {
-                    "model_name": f"model-{i + 1}",
-                    "accuracy": float(i % 100) / 100,
-                    "eigenvalues_rnn_seq8": np.column_stack([e.real, e.imag]).tolist(),
-                }
-                for i, e in enumerate(eigs)
-            ]
-            summary = tmp / "exp" / "evaluation_summary.json"
-            summary.parent.mkdir()
-            summary.write_text(json.dumps({"metrics": metrics}))
-            with timed("run_eigenvalue (with figures)"):
-                run_eigenvalue(summary, tmp / "eig")
-            with timed("run_embedding pca (with figures)"):
-                run_embedding(summary, tmp / "emb")
-            with timed("run_persistence (with figures)"):
-                run_persistence(
-                    summary,
-                    tmp / "pers",
-                    metric=args.metric,
-                    max_models=args.persistence_models,
-                    n_jobs=args.n_jobs,
-                )
-            with timed("run_compare (2 x same set)"):
-                run_compare([summary, summary], ["a", "b"], tmp / "cmp")
+
+def synthetic_results(eigs: list[np.ndarray]):
+    """An experiment's results (table + row arrays) holding these spectra as eig(W_sub) at L = 8."""
+    from vbpipe.results import array_key, empty_metrics, experiment_from_metrics
+
+    records, arrays = [], []
+    for i, eig in enumerate(eigs):
+        record = empty_metrics([8])
+        record["identity"] = {
+            "experiment": "bench",
+            "variant": "v",
+            "seed": i + 1,
+            "model_name": "",
+        }
+        record["identity"]["model_name"] = f"model-{i + 1}"
+        record["params"] = {"task_id": ["255", "0", "0"], "input_dim": 8, "hidden_dim": 128}
+        record["task_label"] = "T1"
+        record["model"]["accuracy"] = record["lengths"][0]["accuracy"] = float(i % 100) / 100
+        records.append(record)
+        arrays.append({array_key("eigenvalues_sub", 8): eig, "eigenvalues_whh": eig})
+    return experiment_from_metrics(records, arrays, source="synthetic")
+
+
+def end_to_end(eigs, args) -> None:
+    """The four analysis jobs (with figures) on the experiment files, and the loaders."""
+    from vbpipe.analysis.run import (
+        analyze_compare,
+        analyze_eigenvalue,
+        analyze_embedding,
+        analyze_persistence,
+    )
+    from vbpipe.evaluation.summary import build_summary
+    from vbpipe.fileio import write_json
+    from vbpipe.results import experiment_from_summary, load_experiment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        table, arrays, summary = (
+            tmp / "evaluation_table.csv",
+            tmp / "evaluation_arrays.npz",
+            tmp / "evaluation_summary.json",
+        )
+        results = synthetic_results(eigs)
+        results.write(table, arrays)
+        write_json(summary, build_summary(results), indent=None)
+        with timed("load_experiment (table + arrays)"):
+            load_experiment(table, arrays)
+        with timed("experiment_from_summary (summary JSON)"):
+            experiment_from_summary(summary)
+        source = (table, arrays)
+        with timed("analyze_eigenvalue (with figures)"):
+            analyze_eigenvalue(source, tmp / "eig")
+        with timed("analyze_embedding pca (with figures)"):
+            analyze_embedding(source, tmp / "emb")
+        with timed("analyze_persistence (with figures)"):
+            analyze_persistence(
+                source,
+                tmp / "pers",
+                metric=args.metric,
+                max_models=args.persistence_models,
+                n_jobs=args.n_jobs,
+            )
+        with timed("analyze_compare (2 x same set)"):
+            analyze_compare([source, source], ["a", "b"], tmp / "cmp")
 
 
 if __name__ == "__main__":
