@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 from vbpipe.circuits import gated_circuit, naive_circuit
 from vbpipe.evaluation.input_phase import (
     analyse_input_phase,
+    entry_gating_figure,
+    entry_strengths,
     input_phase_figure,
     operator_strengths,
     orthogonal_inputs,
@@ -143,3 +145,23 @@ def test_phase_linearisation_known_answers(rng):
     )
     assert gated["none"] == gated["output_phase"] == 1.0
     assert 0.7 < gated["input_phase"] < 0.9 and 0.7 < gated["all"] < 0.9
+
+
+def test_entry_strengths_of_the_gated_circuit():
+    """Composition entries are 0 while inputs arrive and 1 afterwards; every shift entry is 1."""
+    d = length = 4
+    a = analyse_input_phase(gated_circuit(DIAG4, d, length, 30, seed=5), DIAG4, d, length)
+    values, labels = entry_strengths(a.operators, a.phi_kept, a.kept, d, length)
+    assert values.shape == (int(np.count_nonzero(a.phi_kept)), a.mean_gain.size)
+    composition = np.array([label.startswith("3.") for label in labels])
+    assert composition.sum() == 4 and labels[0] == "3.0<-0.0"  # output 0 reads slot 0, dim 0
+    np.testing.assert_allclose(values[composition][:, 1:length], 0.0, atol=1e-6)
+    np.testing.assert_allclose(values[composition][:, length:], 1.0, atol=1e-5)
+    np.testing.assert_allclose(values[~composition], 1.0, atol=1e-5)
+    fig = entry_gating_figure(
+        {
+            "gated": a,
+            "naive": analyse_input_phase(naive_circuit(DIAG4, d, length, 24), DIAG4, d, length),
+        }
+    )
+    assert isinstance(fig, Figure)

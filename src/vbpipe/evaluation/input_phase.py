@@ -57,6 +57,8 @@ __all__ = [
     "InputPhaseAnalysis",
     "analyse_input_phase",
     "effective_operators",
+    "entry_gating_figure",
+    "entry_strengths",
     "input_alignment",
     "input_phase_figure",
     "operator_strengths",
@@ -252,6 +254,8 @@ class InputPhaseAnalysis:
     slot_share: np.ndarray
     outside_share: float
     input_norm: float
+    operators: np.ndarray  # (T, q, q): Φ_t in the kept coordinates
+    phi_kept: np.ndarray  # (q, q): the theory Φ on the kept coordinates
 
     @property
     def steps(self) -> np.ndarray:
@@ -333,7 +337,29 @@ def analyse_input_phase(
         slot_share=np.asarray(align["slot_share"]),
         outside_share=float(align["outside_share"]),
         input_norm=float(align["norm"]),
+        operators=ops,
+        phi_kept=phi[np.ix_(kept, kept)],
     )
+
+
+def entry_strengths(
+    operators: np.ndarray, phi_kept: np.ndarray, kept: np.ndarray, input_dim: int, seq_length: int
+) -> tuple[np.ndarray, list[str]]:
+    """Every nonzero entry of Φ, followed over the steps: ``Φ_t[r, c] / Φ[r, c]`` (1 = as the
+    theory, 0 = switched off). Returns ``(values (E, T), labels)``; entries are ordered:
+    composition entries (rows of the newest slot), the shift out of the newest slot, then the
+    other shifts. Labels read ``"slot.dim<-slot.dim"``."""
+    rows, cols = np.nonzero(phi_kept)
+    slot_r, slot_c = kept[rows] // input_dim, kept[cols] // input_dim
+    group = np.where(slot_r == seq_length - 1, 0, np.where(slot_c == seq_length - 1, 1, 2))
+    order = np.lexsort((kept[rows] % input_dim, group))
+    rows, cols = rows[order], cols[order]
+    values = operators[:, rows, cols].T / phi_kept[rows, cols][:, None]
+    labels = [
+        f"{kept[r] // input_dim}.{kept[r] % input_dim}<-{kept[c] // input_dim}.{kept[c] % input_dim}"
+        for r, c in zip(rows, cols, strict=True)
+    ]
+    return values, labels
 
 
 #: The interventions of :func:`phase_linearisation_accuracy`: where tanh is replaced by identity.
@@ -418,6 +444,42 @@ def input_phase_figure(
     for ax in axes[1]:
         ax.set_xlabel("step t (input phase shaded; output phase from t = L)")
     axes[0, 0].legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def entry_gating_figure(
+    analyses: Mapping[str, InputPhaseAnalysis], title: str | None = None
+) -> Figure:
+    """Heatmaps of :func:`entry_strengths` (entry × step), one panel per model: which of Φ's
+    paths the step's Jacobian passes (1, as the theory) or blocks (0) while inputs arrive (left of
+    the vertical line) and afterwards."""
+    names = list(analyses)
+    first = analyses[names[0]]
+    n_entries = int(np.count_nonzero(first.phi_kept))
+    fig = Figure(
+        figsize=(3.3 * len(names) + 1.2, min(0.16 * n_entries + 1.8, 13)), layout="constrained"
+    )
+    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
+    image = None
+    for ax, name in zip(axes, names, strict=True):
+        a = analyses[name]
+        values, labels = entry_strengths(a.operators, a.phi_kept, a.kept, a.input_dim, a.seq_length)
+        image = ax.imshow(
+            values, cmap="magma", vmin=0, vmax=1.5, aspect="auto", interpolation="nearest"
+        )
+        ax.axvline(a.seq_length - 0.5, color="c", lw=1.5)
+        n_comp = int(np.sum((a.kept[np.nonzero(a.phi_kept)[0]] // a.input_dim) == a.seq_length - 1))
+        ax.axhline(n_comp - 0.5, color="w", lw=0.8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("step t (inputs left of the cyan line)")
+        if ax is axes[0]:
+            ax.set_yticks(np.arange(len(labels)), labels, fontsize=6)
+            ax.set_ylabel(
+                "entry of Φ (slot.dim <- slot.dim); composition rows above the white line"
+            )
+    fig.colorbar(image, ax=axes.tolist(), shrink=0.7, label="Ψ*J_tΨ entry / Φ entry")
     if title:
         fig.suptitle(title)
     return fig
