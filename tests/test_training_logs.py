@@ -44,3 +44,25 @@ def test_the_job_log_shows_the_pack_and_every_member_compactly(tmp_path, capsys)
     table = out.splitlines()[-2:]  # at the end: one line per variant, its members side by side
     assert table[0].lstrip().startswith("variant-0: model-1 s30 L")
     assert all(line.count("| model-") == 2 and "finished" in line for line in table)
+
+
+def test_a_resumed_member_logs_each_step_once(tmp_path):
+    """A run that dies after its last save logged steps it will train again: the resumed run purges them."""
+    import pytest
+    import pytorch_lightning as pl
+
+    class Crash(pl.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if batch_idx + 1 == 58:
+                raise RuntimeError("node lost")
+
+    spec = member(tmp_path, "m", small(steps_per_epoch=100, log_every=5), 1)
+    with pytest.raises(RuntimeError, match="node lost"):
+        train([spec], tensorboard=True, save_every_steps=50, callbacks=[Crash()])
+    train([spec], tensorboard=True)  # resumes at step 50; steps 55 was logged already
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(spec.checkpoint.parent))
+    accumulator.Reload()
+    steps = [e.step for e in accumulator.Scalars("train_loss")]
+    assert steps == sorted(set(steps)) and {50, 55, 100} <= set(steps)

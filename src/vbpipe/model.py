@@ -28,9 +28,6 @@ import torch
 
 from .tasks import make_generator
 
-WEIGHT_NAMES = ("W_ih", "W_hh", "W_r")
-BIAS_NAMES = ("b_h", "b_r")
-
 
 def init_weights(seed: int, input_dim: int, hidden_dim: int, output_dim: int, bias: bool = False):
     """PyTorch's default RNN/Linear initialisation, U(-1/sqrt(N), 1/sqrt(N)), from the model's own stream."""
@@ -343,9 +340,8 @@ def _forward_group(weights, x, group: MemberGroup, hidden, error, square):
             torch.bmm(states[t - 1], w_hh_t, out=states[t])
         tanh_(t)
     outputs = hidden[:, length:].reshape(members, horizon * batch, hidden_dim)
-    torch.bmm(
-        outputs, weights["W_r"].transpose(1, 2), out=error
-    )  # y_hat, turned into the error below
+    # y_hat, turned into the error below
+    torch.bmm(outputs, weights["W_r"].transpose(1, 2), out=error)
     if bias:
         error.add_(weights["b_r"][:, None, :])
     target = group.targets.view(members, horizon * batch, -1)

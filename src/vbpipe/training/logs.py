@@ -34,6 +34,9 @@ class MemberLogger(pl.Callback):
         self.folders = [checkpoint_path(s.model_dir).parent for s in specs]
         self.tensorboard = tensorboard and _tensorboard_available()
         self.loggers: dict[int, object] = {}
+        self.resumed_at = roster.step.copy()  # events a killed run logged after it are purged
+        if self.tensorboard:
+            _allow_open_files(len(specs) + 256)
 
     def write(self, index: int, text: str) -> None:
         folder = self.folders[index]
@@ -63,7 +66,7 @@ class MemberLogger(pl.Callback):
                 name="",
                 version="",
                 default_hp_metric=False,
-                purge_step=int(self.roster.step[index]) or None,
+                purge_step=int(self.resumed_at[index]) + 1 if self.resumed_at[index] else None,
             )
             self.loggers[index] = logger
         logger.log_metrics(values, step=step)
@@ -101,6 +104,18 @@ class MemberLogger(pl.Callback):
         for logger in self.loggers.values():
             logger.finalize("closed")
         self.loggers.clear()
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise the soft limit of open files towards ``count`` (one event file per member stays open)."""
+    try:
+        import resource
+    except ImportError:  # not a Unix system
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < count:
+        target = count if hard == resource.RLIM_INFINITY else min(count, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _tensorboard_available() -> bool:

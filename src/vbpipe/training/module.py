@@ -34,9 +34,8 @@ from .members import ACTIVE, DIVERGED, MemberSpec, Roster, StepEvents
 from .optim import StackedAdam, clip_per_member
 
 RESUME_FORMAT = "vbpipe-resume"
-INDEX_CACHE = (
-    256  # index tensors kept on the device, by content: group compositions repeat for long spells
-)
+# index tensors kept on the device, by content: group compositions repeat for long spells
+INDEX_CACHE = 256
 
 
 @dataclass
@@ -81,13 +80,12 @@ class PackModule(pl.LightningModule):
         self.register_buffer(
             "task_index", torch.tensor([tasks.index(s.config.task) for s in specs])
         )
-        self.streams = [initial_streams(s.seed) for s in specs]  # used until a batch has newer ones
-        self.stopped = torch.zeros(
-            len(specs), dtype=torch.bool
-        ).share_memory_()  # read by the loader
-        self.pending_moments: dict[
-            int, tuple
-        ] = {}  # resumed Adam states, set once the optimiser exists
+        # each member's (train, length) generator states, until a batch carries newer ones
+        self.streams = [initial_streams(s.seed) for s in specs]
+        # members that stopped, in shared memory: the loader's worker processes read it
+        self.stopped = torch.zeros(len(specs), dtype=torch.bool).share_memory_()
+        # resumed Adam moments and step counts, handed to the optimiser once it exists
+        self.pending_moments: dict[int, tuple] = {}
         self.optimizer: StackedAdam | None = None
         self.last = LastStep()
         self._maps: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -110,8 +108,10 @@ class PackModule(pl.LightningModule):
         return self.optimizer
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
-        """Merge the shards' batches; only the bits go to the device (generator states stay here)."""
-        batch = DrawnBatch.merge(batch) if isinstance(batch, list) else batch
+        """Only the bits go to the device (from pinned memory, asynchronously); generator states stay here.
+        The shards' batches are merged on the device."""
+        if isinstance(batch, list):
+            return DrawnBatch.merge([b.to(device) for b in batch])
         return batch.to(device)
 
     def training_step(self, batch: DrawnBatch, batch_idx: int):

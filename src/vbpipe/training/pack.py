@@ -130,16 +130,17 @@ def train_pack(
             module.to(device)
             _fit(module, device, steps, progress, [saver, logger, printer, *(callbacks or [])])
     except BaseException as error:
-        saver.save_all(saver.signum is not None)
-        if saver.signum is not None:
-            raise TrainingInterrupted(saver.signum) from error
-        raise
+        if saver.signum is None:  # a failure, not a signal: keep the last consistent saves
+            raise
+        saver.save_all(True)  # Lightning ends a SIGTERM with its own exception, after the step
+        raise TrainingInterrupted(saver.signum) from error
     finally:
         _restore_signal_handlers(previous)
         logger.close()
     if saver.signum is not None:
         saver.save_all(True)
-        printer.member_lines()
+        if log_interval_seconds > 0:
+            printer.member_lines()
         raise TrainingInterrupted(saver.signum)
 
     saver.update_wall()
