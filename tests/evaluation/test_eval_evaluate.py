@@ -99,6 +99,20 @@ def test_fast_forward_matches_the_models_own_forward(experiment):
     np.testing.assert_array_equal(output_targets(task, inputs.numpy(), 30), y[8:].numpy())
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_gpu_code_path_matches_the_cpu_one(bias):
+    """The torch recurrence used on a GPU, run here on the CPU, gives the numpy one's outputs."""
+    from vbpipe.evaluation.accuracy import _outputs_numpy, _outputs_torch
+
+    weights = {k: v.numpy() for k, v in init_weights(3, 9, 24, 8, bias=bias).items()}
+    task = Task((255, 0, 0), 8, 8, use_eos=True)
+    x_input, _, _ = build_batch(task, draw_test_set(3, 8, 8, 1, 16), 1)
+    expected = _outputs_numpy(x_input.numpy(), weights, 40)
+    got = _outputs_torch(x_input, weights, 40, "cpu")
+    assert got.shape == expected.shape == (40, 16, 8)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
 def test_hidden_smaller_than_task_dim_is_evaluated_and_flagged(experiment):
     model_dir = random_model(experiment, seed=2, hidden=32)
     metrics, arrays = evaluate(model_dir, **FAST)

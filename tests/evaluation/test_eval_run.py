@@ -317,3 +317,21 @@ def test_aggregate_refuses_a_half_table1_request(evaluated, tmp_path):
             table1_csv=tmp_path / "t1.csv",
         )
     assert ModelIdentity("e", None, 3).label == "model-3"
+
+
+def test_main_cli_prints_user_errors_as_one_line(tmp_path, capsys):
+    from vbpipe.cli import main
+
+    assert main(["evaluate", "--models_dir", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "missing" in err
+    root = tmp_path / "exp"
+    broken = random_model(root, seed=2, hidden=8, d=3, length=3, task_id=(7, 0, 0))
+    (broken / "checkpoint" / "model.pt").write_bytes(b"not a checkpoint")
+    argv = ["evaluate", "--models_dir", str(root), "--no_figures", "--test_horizon", "10",
+            "--n_batches", "1", "--batch_size", "4", "--accelerator", "cpu"]  # fmt: skip
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "model-2/checkpoint/model.pt" in lines[-1] and lines[-1].startswith("vbpipe evaluate")
+    assert main(["aggregate", "--models_dir", str(root)]) == 2  # model-2 has no result
+    assert "metrics file does not exist" in capsys.readouterr().err
