@@ -70,6 +70,7 @@ ACCURACY_DTYPE = "float32"
 
 __all__ = [
     "Theory",
+    "blas_threads_limited",
     "evaluate_checkpoint",
     "evaluate_loaded",
     "evaluation_lengths",
@@ -151,9 +152,10 @@ def _finite(weights: dict[str, np.ndarray]) -> bool:
     return all(np.all(np.isfinite(w)) for w in weights.values())
 
 
-def _blas_threads(n: int | None):
-    """Limit numpy's BLAS threads (``None``: leave as is). The matrices here are small (N ≲ 512):
-    threading them gains nothing, and on a loaded machine spinning BLAS threads cost 10-50x."""
+def blas_threads_limited(n: int | None):
+    """A context that limits numpy's BLAS threads (``None``: leave as is). The matrices here are
+    small (N ≲ 512): threading them gains nothing, and on a loaded machine spinning BLAS threads
+    cost 10-50x."""
     if n is None:
         return contextlib.nullcontext()
     try:
@@ -245,7 +247,7 @@ def evaluate_loaded(
     ``blas_threads`` caps numpy's BLAS threads (default 1); torch's threads are the caller's.
     """
     settings = EvaluationSettings.from_mapping(settings)
-    with _blas_threads(blas_threads):
+    with blas_threads_limited(blas_threads):
         return _evaluate(model, identity, settings, device, fingerprint)
 
 

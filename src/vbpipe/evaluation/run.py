@@ -52,7 +52,7 @@ from ..results import (
     seed_of_model_dir,
     variant_identity,
 )
-from .evaluate import evaluate_loaded, resolve_device
+from .evaluate import blas_threads_limited, evaluate_loaded, resolve_device
 
 PathLike = str | os.PathLike
 
@@ -130,32 +130,39 @@ def evaluate_models(
             )
     report = EvaluationReport()
     log = log or (lambda _text: None)
-    for i, job in enumerate(items, 1):
-        clear_results(job.results_dir)
-        started = time.perf_counter()
-        try:
-            fingerprint = checkpoint_fingerprint(job.checkpoint)
-            loaded = load_model(job.checkpoint)
-            metrics, arrays = evaluate_loaded(
-                loaded, job.identity, settings, device, fingerprint, blas_threads
-            )
-        except VbpipeError as error:
-            if on_error == "raise":
-                raise
-            message = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            report.failures.append(
-                {"model": job.identity.label, "checkpoint": str(job.checkpoint), "error": message}
-            )
-            log(f"[{i}/{len(items)}] {job.identity.label}: FAILED: {message}")
-            continue
-        write_npz(job.results_dir / ARRAYS_NAME, arrays, compresslevel=0)
-        write_json(job.results_dir / METRICS_NAME, metrics)
-        report.evaluated.append(job)
-        log(
-            f"[{i}/{len(items)}] {job.identity.label}: accuracy "
-            f"{metrics['model']['accuracy']:.4f} ({time.perf_counter() - started:.2f} s)"
-        )
+    with blas_threads_limited(blas_threads):  # once per block: the limit costs ~1 ms to set
+        for i, job in enumerate(items, 1):
+            position = f"[{i}/{len(items)}]"
+            _evaluate_one(job, position, settings, device, on_error, report, log)
     return report
+
+
+def _evaluate_one(job, position, settings, device, on_error, report, log) -> None:
+    """Evaluate one model of a block and write its files (see :func:`evaluate_models`)."""
+    clear_results(job.results_dir)
+    started = time.perf_counter()
+    try:
+        fingerprint = checkpoint_fingerprint(job.checkpoint)
+        loaded = load_model(job.checkpoint)
+        metrics, arrays = evaluate_loaded(
+            loaded, job.identity, settings, device, fingerprint, blas_threads=None
+        )
+    except VbpipeError as error:
+        if on_error == "raise":
+            raise
+        message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        report.failures.append(
+            {"model": job.identity.label, "checkpoint": str(job.checkpoint), "error": message}
+        )
+        log(f"{position} {job.identity.label}: FAILED: {message}")
+        return
+    write_npz(job.results_dir / ARRAYS_NAME, arrays, compresslevel=0)
+    write_json(job.results_dir / METRICS_NAME, metrics)
+    report.evaluated.append(job)
+    seconds = time.perf_counter() - started
+    log(
+        f"{position} {job.identity.label}: accuracy {metrics['model']['accuracy']:.4f} ({seconds:.2f} s)"
+    )
 
 
 def directory_jobs(models_dir: PathLike, model_pattern: str = "model-*") -> list[EvaluationJob]:
