@@ -165,3 +165,11 @@ def test_entry_strengths_of_the_gated_circuit():
         }
     )
     assert isinstance(fig, Figure)
+
+
+def test_linearisation_figure():
+    from vbpipe.evaluation.input_phase import linearisation_figure
+
+    one = {"none": 1.0, "input_phase": 0.7, "output_phase": 0.9, "all": 0.6}
+    fig = linearisation_figure({"T2": {"trained": [one, one], "gated": [one]}, "T3": {"x": [one]}})
+    assert isinstance(fig, Figure) and len(fig.axes) == 2

@@ -43,7 +43,7 @@ Mechanism:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +61,7 @@ __all__ = [
     "entry_strengths",
     "input_alignment",
     "input_phase_figure",
+    "linearisation_figure",
     "operator_strengths",
     "orthogonal_inputs",
     "phase_linearisation_accuracy",
@@ -409,6 +410,44 @@ def phase_linearisation_accuracy(
         right = (np.where(y_hat >= 0, 1.0, -1.0) == targets) & np.isfinite(y_hat)
         out[name] = float(np.mean(right))
     return out
+
+
+def linearisation_figure(
+    results: Mapping[str, Mapping[str, Sequence[Mapping[str, float]]]],
+    title: str | None = None,
+) -> Figure:
+    """Bit accuracy under the interventions of :func:`phase_linearisation_accuracy`.
+
+    ``results[group][kind]`` is a list (one per model) of the dicts that function returns; one
+    panel per group (e.g. task), one cluster per intervention, one bar per kind (e.g. trained,
+    naive, gated) with the models as dots."""
+    groups = list(results)
+    fig = Figure(figsize=(3.6 * len(groups) + 0.6, 3.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True))
+    for ax, group in zip(axes, groups, strict=True):
+        kinds = list(results[group])
+        width = 0.8 / max(len(kinds), 1)
+        for ki, kind in enumerate(kinds):
+            xs = np.arange(len(LINEARISATIONS)) + (ki - (len(kinds) - 1) / 2) * width
+            per_model = results[group][kind]
+            values = np.array([[m[name] for name in LINEARISATIONS] for m in per_model])
+            ax.bar(xs, values.mean(axis=0), width * 0.9, color=f"C{ki}", alpha=0.6, label=kind)
+            for x, column in zip(xs, values.T, strict=True):
+                ax.plot([x] * column.size, column, "k.", ms=3)
+        ax.set_xticks(
+            np.arange(len(LINEARISATIONS)),
+            ["as is", "linear\ninput phase", "linear\noutput phase", "linear\nthroughout"],
+            fontsize=8,
+        )
+        ax.set_ylim(0.45, 1.02)
+        ax.axhline(0.5, color="0.5", lw=0.6)
+        ax.set_title(group)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("bit accuracy (horizon 200)")
+    axes[0].legend(fontsize=8, loc="lower left")
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def input_phase_figure(
