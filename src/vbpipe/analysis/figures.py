@@ -1,7 +1,7 @@
 """Figures of the cross-model analysis. Every function takes data and returns a ``Figure``.
 
 Figures are built with the object-oriented API on an Agg canvas (no pyplot, no global state, never
-``show``); save them with :func:`vbpipe.analysis.io.save_figure`.
+``show``); save them with :func:`vbpipe.fileio.save_figure`.
 """
 
 from __future__ import annotations
