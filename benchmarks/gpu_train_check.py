@@ -348,6 +348,19 @@ def grid_estimate(setup: Setup) -> None:
     )
 
 
+def importable() -> bool:
+    """vbpipe from this checkout when it is not installed; False (with the reason) if a dependency is missing."""
+    try:
+        import vbpipe.training  # noqa: F401
+    except ModuleNotFoundError as error:
+        if error.name != "vbpipe":
+            say(f"cannot import vbpipe.training: {error} (install the package's dependencies)")
+            return False
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+        return importable()
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
@@ -357,6 +370,8 @@ def main(argv=None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         say(f"no CUDA device (torch {torch.__version__}): nothing to check here; exiting")
         return 0
+    if not importable():
+        return 1
     torch.set_num_threads(1 if args.device == "cpu" else min(4, os.cpu_count() or 1))
     setup = Setup(args.smoke, args.device)
     started = time.perf_counter()
