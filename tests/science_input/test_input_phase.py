@@ -173,3 +173,21 @@ def test_linearisation_figure():
     one = {"none": 1.0, "input_phase": 0.7, "output_phase": 0.9, "all": 0.6}
     fig = linearisation_figure({"T2": {"trained": [one, one], "gated": [one]}, "T3": {"x": [one]}})
     assert isinstance(fig, Figure) and len(fig.axes) == 2
+
+
+def test_perturbation_growth_known_answers(rng):
+    """Circuits hold their memories neutrally: one growth factor ≈ 1 per kept memory dimension (16
+    for copy, 10 for the diagonal task), the rest 0 (shown as ~0.05: rounding noise to the power
+    1/steps). The gated circuit's frame is not orthonormal (gate pairs), so its neutral values
+    deviate from 1 by the frame's condition number to the power 1/steps. A contracting linear map
+    shrinks everything."""
+    from vbpipe.evaluation.input_phase import growth_figure, perturbation_growth
+
+    u = rng.choice((-1.0, 1.0), size=(4, 3, 4))
+    copy = perturbation_growth(naive_circuit(COPY4, 4, 4, 24), u, start=2, steps=12)
+    assert np.sum(np.abs(copy - 1) < 1e-3) == 16 and np.all(copy[16:] < 0.1)
+    gated = perturbation_growth(gated_circuit(DIAG4, 4, 4, 30), u, start=2, steps=12)
+    assert np.sum(np.abs(gated - 1) < 0.1) == 10 and np.all(gated[10:] < 0.1)
+    small = {"W_ih": np.eye(6)[:, :4] * 1e-3, "W_hh": 0.5 * np.eye(6), "W_r": np.eye(6)[:4]}
+    np.testing.assert_allclose(perturbation_growth(small, u, 0, 5), 0.5, rtol=1e-4)
+    assert isinstance(growth_figure({"copy": copy, "gated": gated}), Figure)

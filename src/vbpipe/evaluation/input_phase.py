@@ -59,11 +59,13 @@ __all__ = [
     "effective_operators",
     "entry_gating_figure",
     "entry_strengths",
+    "growth_figure",
     "input_alignment",
     "input_phase_figure",
     "linearisation_figure",
     "operator_strengths",
     "orthogonal_inputs",
+    "perturbation_growth",
     "phase_linearisation_accuracy",
     "routing_decomposition",
     "routing_figure",
@@ -361,6 +363,60 @@ def entry_strengths(
         for r, c in zip(rows, cols, strict=True)
     ]
     return values, labels
+
+
+def perturbation_growth(
+    weights: Mapping[str, np.ndarray],
+    inputs: np.ndarray,
+    start: int,
+    steps: int,
+    n_values: int | None = None,
+    use_eos: bool = False,
+) -> np.ndarray:
+    """How small perturbations of the hidden state evolve in the output phase.
+
+    For each sequence, the product of the step Jacobians ``J_t = diag(1 − h_t²) W_hh`` over output
+    steps ``L + start .. L + start + steps − 1``; its singular values to the power ``1/steps``
+    (per-step growth), sorted, averaged over sequences. A linear EMT memory keeps one value ≈ 1
+    per memory dimension (neutral: a stored value neither grows nor decays); a memory held in
+    stable saturated states (attractors) has every value below 1. Returns the first ``n_values``
+    (default all ``N``). ``inputs`` ``(L, B, d)``."""
+    w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
+    length, batch, d = inputs.shape
+    d_in = np.asarray(weights["W_ih"]).shape[1]
+    total = length + start + steps
+    x = np.zeros((total, batch, d_in))
+    x[:length, :, :d] = inputs
+    if use_eos:
+        x[length, :, d] = -1.0
+    hidden, _, _ = run_rnn(weights, x)
+    n = w_hh.shape[0]
+    out = np.zeros(n)
+    for b in range(batch):
+        product = np.eye(n)
+        for t in range(length + start, total):
+            product = (1.0 - hidden[t, b] ** 2)[:, None] * (w_hh @ product)
+        out += np.linalg.svd(product, compute_uv=False) ** (1.0 / steps)
+    return (out / batch)[: n if n_values is None else n_values]
+
+
+def growth_figure(curves: Mapping[str, np.ndarray], title: str | None = None) -> Figure:
+    """Per-step growth factors of :func:`perturbation_growth` (sorted), one line per model; the
+    dashed line at 1 marks neutral (linear-memory) directions."""
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, values) in enumerate(curves.items()):
+        values = np.asarray(values)
+        ax.plot(np.arange(1, values.size + 1), values, ".-", ms=3, lw=1, color=f"C{i}", label=name)
+    ax.axhline(1.0, color="k", ls="--", lw=0.8)
+    ax.set_xlabel("singular direction of the product of step Jacobians (sorted)")
+    ax.set_ylabel("growth per output step")
+    ax.set_ylim(0, 1.15)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
 
 
 #: The interventions of :func:`phase_linearisation_accuracy`: where tanh is replaced by identity.
