@@ -13,7 +13,7 @@ A checkpoint is a plain dict, loadable with ``torch.load(..., weights_only=True)
 Beside ``model.pt`` a small JSON *sidecar* (``model.json``) repeats the stamp, the outcome and the
 checkpoint's size and SHA-256. The workflow reads sidecars (never the checkpoints) when it decides at
 parse time which models are current; the stamp is an opaque hash of everything the model was trained
-from (:func:`vbpipe.workflow` computes it), so a sidecar whose stamp differs marks a stale model.
+from (:func:`vbpipe.plan.model_stamp` computes it), so a sidecar whose stamp differs marks a stale model.
 """
 
 from __future__ import annotations

@@ -107,6 +107,13 @@ def read_json(path: str | os.PathLike) -> Any:
             raise CorruptFileError(f"{path}: not valid JSON: {error}") from error
 
 
+def write_csv(path: str | os.PathLike, frame) -> Path:
+    """Write a pandas DataFrame as CSV (no index), atomically."""
+    with atomic_open(path, "w") as handle:
+        frame.to_csv(handle, index=False)
+    return Path(path)
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_open(path, "w") as handle:
         handle.write(text)

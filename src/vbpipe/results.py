@@ -1174,8 +1174,14 @@ class ExperimentResults:
         arrays = {name: [self.arrays[name][i] for i in keep] for name in ROW_ARRAYS}
         return ExperimentResults(self.table.iloc[keep], arrays, self.source, dict(self.meta))
 
-    def at_length(self, seq_length: int) -> ExperimentResults:
-        return self.subset((self.table["eval_length"] == int(seq_length)).fillna(False))
+    def at_length(self, seq_length: int | None) -> ExperimentResults:
+        """The rows evaluated at ``seq_length``; ``None``: each model's longest evaluated length
+        (for experiments whose variants were trained at different lengths)."""
+        lengths = self.table["eval_length"]
+        if seq_length is None:
+            longest = lengths.groupby([self.table[c] for c in MODEL_KEY]).transform("max")
+            return self.subset((lengths == longest).fillna(False))
+        return self.subset((lengths == int(seq_length)).fillna(False))
 
     def spectrum(self, kind: str) -> list[np.ndarray | None]:
         """The per-row eigenvalues of a :data:`SPECTRA` kind (``subspace``, ``full``, ...)."""

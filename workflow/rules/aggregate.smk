@@ -1,34 +1,67 @@
-# Per experiment: evaluation_summary.json, Table 1, the global figures and the paper's Figures 3-4.
+# Per experiment: the tidy table (one row per model and evaluated length) and its arrays, the
+# compatibility export evaluation_summary.json, the paper's Table 1 and its comparison with the
+# paper's published values, the global figures and the paper's Figures 3-4 per task.
 
 
 rule aggregate:
     input:
         metrics=experiment_metrics,
+        arrays=experiment_arrays,
+        checkpoints=experiment_checkpoints,
+        sidecars=experiment_sidecars,
     output:
+        table="results/{experiment}/evaluation_table.csv",
+        arrays="results/{experiment}/evaluation_arrays.npz",
         summary="results/{experiment}/evaluation_summary.json",
-        csv=report(
+        table1_csv=report(
             "results/{experiment}/tables/table1.csv",
             caption="../report/table1.rst",
             category="{experiment}",
             subcategory="tables",
         ),
-        tex="results/{experiment}/tables/table1.tex",
+        table1_tex="results/{experiment}/tables/table1.tex",
     log:
         "results/{experiment}/logs/aggregate.log",
     benchmark:
         "results/{experiment}/benchmarks/aggregate.tsv"
     conda:
         ENV
+    threads: EXECUTION.threads
     params:
-        evaluation_config=experiment_evaluation_config,
+        evaluation_config=evaluation_config,
         code=FINGERPRINT["aggregate"],
     script:
         "../scripts/aggregate.py"
 
 
+rule reproduction:
+    input:
+        table="results/{experiment}/evaluation_table.csv",
+        arrays="results/{experiment}/evaluation_arrays.npz",
+    output:
+        csv="results/{experiment}/tables/table1_vs_paper.csv",
+        markdown="results/{experiment}/tables/table1_vs_paper.md",
+        figure=report(
+            "results/{experiment}/paper_figures/table1_vs_paper.png",
+            caption="../report/table1_vs_paper.rst",
+            category="{experiment}",
+            subcategory="tables",
+        ),
+    log:
+        "results/{experiment}/logs/reproduction.log",
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        code=FINGERPRINT["reproduction"],
+    script:
+        "../scripts/reproduction.py"
+
+
 rule global_figures:
     input:
-        summary="results/{experiment}/evaluation_summary.json",
+        table="results/{experiment}/evaluation_table.csv",
+        arrays="results/{experiment}/evaluation_arrays.npz",
     output:
         magnitude=report(
             "results/{experiment}/global_analysis/global_magnitude_distribution.png",
@@ -58,8 +91,9 @@ rule global_figures:
         "results/{experiment}/logs/global_figures.log",
     conda:
         ENV
+    threads: EXECUTION.threads
     params:
-        options=figure_options,
+        settings=figure_settings,
         code=FINGERPRINT["global_figures"],
     script:
         "../scripts/global_figures.py"
@@ -67,28 +101,31 @@ rule global_figures:
 
 rule paper_figures:
     input:
-        summary="results/{experiment}/evaluation_summary.json",
-        arrays=experiment_arrays,
+        metrics=task_metrics,
+        arrays=task_arrays,
     output:
-        report(
+        figure3=report(
             "results/{experiment}/paper_figures/figure3_{task}.png",
             caption="../report/figure3.rst",
             category="{experiment}",
             subcategory="paper figures",
             labels={"task": "{task}", "figure": "Figure 3"},
         ),
-        report(
+        figure4=report(
             "results/{experiment}/paper_figures/figure4_{task}.png",
             caption="../report/figure4.rst",
             category="{experiment}",
             subcategory="paper figures",
             labels={"task": "{task}", "figure": "Figure 4"},
         ),
+        choice="results/{experiment}/paper_figures/paper_figures_{task}.json",
     log:
         "results/{experiment}/logs/paper_figures-{task}.log",
     conda:
         ENV
+    threads: EXECUTION.threads
     params:
-        code=FINGERPRINT["global_figures"],
+        seq_length=analysis_length,
+        code=FINGERPRINT["paper_figures"],
     script:
         "../scripts/paper_figures.py"

@@ -1,116 +1,118 @@
-# Cross-model analyses per experiment (eigenvalue statistics, embeddings, persistent homology) and
-# comparisons across experiments or across the variants of one experiment.
+# Cross-model analyses per experiment, read from its tidy table and arrays (eigenvalue statistics,
+# embeddings, persistent homology), and comparisons across experiments or across the values of a swept
+# key of one experiment. One rule per experiment and analysis, so that every file an analysis writes
+# (which depends on its settings: method, metric) is declared.
 
+for experiment in EXPERIMENTS.values():
+    analysis = experiment.analysis
+    base = layout.experiment_file(experiment.name, "analysis_dir")
+    if analysis.eigenvalue:
 
-rule analyze_eigenvalue:
-    input:
-        "results/{experiment}/evaluation_summary.json",
-    output:
-        statistics="results/{experiment}/analysis/eigenvalue/eigenvalue_statistics.json",
-        examples=report(
-            "results/{experiment}/analysis/eigenvalue/complex_plane_examples.png",
-            caption="../report/eigenvalue_examples.rst",
-            category="{experiment}",
-            subcategory="analysis: eigenvalues",
-        ),
-        scatter=report(
-            "results/{experiment}/analysis/eigenvalue/statistics_scatter_matrix.png",
-            caption="../report/eigenvalue_scatter.rst",
-            category="{experiment}",
-            subcategory="analysis: eigenvalues",
-        ),
-    log:
-        "results/{experiment}/logs/analyze_eigenvalue.log",
-    benchmark:
-        "results/{experiment}/benchmarks/analyze_eigenvalue.tsv"
-    conda:
-        ENV
-    params:
-        options=analysis_options,
-        code=FINGERPRINT["analysis"],
-    script:
-        "../scripts/analyze_eigenvalue.py"
+        rule:
+            name:
+                rule_name("analyze_eigenvalue", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name, "eigenvalue", layout.EIGENVALUE_OUTPUTS
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_eigenvalue_log"),
+            benchmark:
+                layout.experiment_file(experiment.name, "analyze_eigenvalue_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                settings=analysis_settings(experiment.name),
+                code=FINGERPRINT["analyze_eigenvalue"],
+            script:
+                "../scripts/analyze_eigenvalue.py"
 
+    for method in embedding_methods(experiment):
 
-rule analyze_embedding:
-    input:
-        "results/{experiment}/evaluation_summary.json",
-    output:
-        embedding="results/{experiment}/analysis/embedding/{method}/{method}_embedding.npy",
-        figure=report(
-            "results/{experiment}/analysis/embedding/{method}/{method}_embedding.png",
-            caption="../report/embedding.rst",
-            category="{experiment}",
-            subcategory="analysis: embeddings",
-            labels={"method": "{method}"},
-        ),
-        distances="results/{experiment}/analysis/embedding/{method}/distance_statistics.json",
-    log:
-        "results/{experiment}/logs/analyze_embedding-{method}.log",
-    benchmark:
-        "results/{experiment}/benchmarks/analyze_embedding-{method}.tsv"
-    conda:
-        ENV
-    params:
-        options=analysis_options,
-        code=FINGERPRINT["analysis"],
-    script:
-        "../scripts/analyze_embedding.py"
+        rule:
+            name:
+                rule_name("analyze_embedding", experiment.name, method)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name,
+                    f"embedding/{method}",
+                    layout.embedding_outputs(method),
+                ),
+            log:
+                layout.experiment_file(
+                    experiment.name, f"analyze_embedding-{method}_log"
+                ),
+            benchmark:
+                layout.experiment_file(
+                    experiment.name, f"analyze_embedding-{method}_benchmark"
+                )
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                settings=analysis_settings(experiment.name),
+                method=method,
+                code=FINGERPRINT["analyze_embedding"],
+            script:
+                "../scripts/analyze_embedding.py"
 
+    if analysis.persistence:
 
-rule analyze_persistence:
-    input:
-        "results/{experiment}/evaluation_summary.json",
-    output:
-        statistics="results/{experiment}/analysis/persistence/persistence_statistics.json",
-        diagrams=report(
-            "results/{experiment}/analysis/persistence/example_persistence_diagrams.png",
-            caption="../report/persistence_diagrams.rst",
-            category="{experiment}",
-            subcategory="analysis: persistence",
-        ),
-        features=report(
-            "results/{experiment}/analysis/persistence/topological_features.png",
-            caption="../report/persistence_features.rst",
-            category="{experiment}",
-            subcategory="analysis: persistence",
-        ),
-    log:
-        "results/{experiment}/logs/analyze_persistence.log",
-    benchmark:
-        "results/{experiment}/benchmarks/analyze_persistence.tsv"
-    conda:
-        ENV
-    params:
-        options=analysis_options,
-        code=FINGERPRINT["analysis"],
-    script:
-        "../scripts/analyze_persistence.py"
+        rule:
+            name:
+                rule_name("analyze_persistence", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name,
+                    "persistence",
+                    layout.persistence_outputs(analysis.persistence_metric, "mds"),
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_persistence_log"),
+            benchmark:
+                layout.experiment_file(experiment.name, "analyze_persistence_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                settings=analysis_settings(experiment.name),
+                code=FINGERPRINT["analyze_persistence"],
+            script:
+                "../scripts/analyze_persistence.py"
 
 
 rule compare:
     input:
-        comparison_inputs,
+        tables=comparison_tables,
+        arrays=comparison_arrays,
     output:
-        statistics="results/comparison/{comparison}/comparison_statistics.json",
-        spectra=report(
-            "results/comparison/{comparison}/comparison_spectra.png",
-            caption="../report/comparison_spectra.rst",
-            category="comparisons",
-            subcategory="{comparison}",
-        ),
-        metrics=report(
-            "results/comparison/{comparison}/comparison_metrics.png",
-            caption="../report/comparison_metrics.rst",
-            category="comparisons",
-            subcategory="{comparison}",
-        ),
+        [
+            (
+                report(
+                    f"results/comparison/{{comparison}}/{name}",
+                    caption=f"../report/{caption}",
+                    category="comparisons",
+                    subcategory="{comparison}",
+                )
+                if caption
+                else f"results/comparison/{{comparison}}/{name}"
+            )
+            for name, caption in COMPARISON_OUTPUTS
+        ],
     log:
         "results/comparison/logs/{comparison}.log",
     conda:
         ENV
+    threads: EXECUTION.threads
     params:
         spec=comparison_spec,
-        code=FINGERPRINT["analysis"],
+        code=FINGERPRINT["compare"],
     script:
         "../scripts/compare.py"

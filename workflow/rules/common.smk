@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.io import report as report_item
 
 from vbpipe import results as layout
-from vbpipe.config import ConfigError
+from vbpipe.config import ConfigError, experiment_config_json
 from vbpipe.config.experiments import load_workflow_config
 from vbpipe.fingerprint import code_fingerprint
 from vbpipe.plan import plan_training
+from vbpipe.runlock import release_stale_lock
+from vbpipe.sidecar import sidecar_path
 
 ENV = "../../envs/vbpipe.yaml"
 SCRIPTS_DIR = Path(workflow.current_basedir).parent / "scripts"
@@ -28,7 +31,9 @@ EXPERIMENTS = CONFIG.experiments
 EXECUTION = CONFIG.execution
 
 # Each stage's fingerprint: the package code its script imports (vbpipe.fingerprint).
-FINGERPRINT = {path.stem: code_fingerprint(path) for path in sorted(SCRIPTS_DIR.glob("*.py"))}
+FINGERPRINT = {
+    path.stem: code_fingerprint(path) for path in sorted(SCRIPTS_DIR.glob("*.py"))
+}
 
 
 wildcard_constraints:
@@ -62,28 +67,43 @@ def pack_records():
             if not path.exists():
                 path.write_text(json.dumps(record))
         return records
-    wanted = [t[0] for t in workflow.dag_settings.target_jobs]
+    targets = getattr(workflow.dag_settings, "target_jobs", None) or ()
+    wanted = [t[0] for t in targets]
     return [
         json.loads((PACKS_DIR / f"{name[len('train_'):]}.json").read_text())
         for name in wanted
-        if name.startswith("train_") and (PACKS_DIR / f"{name[len('train_'):]}.json").exists()
+        if name.startswith("train_")
+        and (PACKS_DIR / f"{name[len('train_'):]}.json").exists()
     ]
 
 
+if workflow.is_main_process and not workflow.dryrun:
+    release_stale_lock()
 PACKS = pack_records()
 
 
-def variant_config(wildcards):
-    experiment = EXPERIMENTS[wildcards.experiment]
-    variant = experiment.variant(wildcards.variant)
-    return layout.variant_config_content(experiment, variant, EXECUTION)
+def variant_config(experiment, variant):
+    """The variant's config.json: the original schema, without a timestamp and without the speed-only
+    execution settings (which must not rerun anything)."""
+    content = experiment_config_json(
+        experiment.name,
+        variant.config,
+        list(variant.seeds),
+        accelerator=None,
+        script="snakemake",
+        models_per_job=None,
+        variant=variant.name,
+        timestamp=False,
+    )
+    return content | {"evaluation": experiment.evaluation.computed()}
 
 
 # ---- evaluation --------------------------------------------------------------------------------------
 def model_files(experiment, variant, name):
     """One file per model of a variant, e.g. name="metrics" -> [.../model-1/results/metrics.json, ...]."""
     return [
-        layout.model_file(experiment.name, variant.name, seed, name) for seed in variant.seeds
+        layout.model_file(experiment.name, variant.name, seed, name)
+        for seed in variant.seeds
     ]
 
 
@@ -106,7 +126,7 @@ def model_figure_outputs(experiment, variant):
     for seed in variant.seeds:
         for figure in layout.model_figures(lengths):
             outputs.append(
-                report(
+                report_item(
                     layout.model_file(experiment.name, variant.name, seed, figure.name),
                     caption=f"../report/{figure.caption}",
                     category=experiment.name,
@@ -118,40 +138,141 @@ def model_figure_outputs(experiment, variant):
 
 
 # ---- aggregation and analysis ------------------------------------------------------------------------
-def experiment_models(wildcards, name):
-    experiment = EXPERIMENTS[wildcards.experiment]
-    return [f for v in experiment.variants for f in model_files(experiment, v, name)]
+def experiment_models(experiment, name, task=None):
+    """One file per model of an experiment (of one task label, when given)."""
+    return [
+        f
+        for v in experiment.variants
+        if task is None or v.task_label == task
+        for f in model_files(experiment, v, name)
+    ]
 
 
 def experiment_metrics(wildcards):
-    return experiment_models(wildcards, "metrics")
+    return experiment_models(EXPERIMENTS[wildcards.experiment], "metrics")
 
 
 def experiment_arrays(wildcards):
-    return experiment_models(wildcards, "arrays")
+    return experiment_models(EXPERIMENTS[wildcards.experiment], "arrays")
+
+
+def experiment_checkpoints(wildcards):
+    return experiment_models(EXPERIMENTS[wildcards.experiment], "checkpoint")
 
 
 def experiment_sidecars(wildcards):
-    return experiment_models(wildcards, "sidecar")
+    return experiment_models(EXPERIMENTS[wildcards.experiment], "sidecar")
 
 
-def evaluation_settings(wildcards):
-    return EXPERIMENTS[wildcards.experiment].evaluation.computed()
+def task_metrics(wildcards):
+    return experiment_models(
+        EXPERIMENTS[wildcards.experiment], "metrics", wildcards.task
+    )
+
+
+def task_arrays(wildcards):
+    return experiment_models(
+        EXPERIMENTS[wildcards.experiment], "arrays", wildcards.task
+    )
+
+
+def evaluation_config(wildcards):
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return {
+        "experiment": experiment.name,
+        "evaluation": experiment.evaluation.computed(),
+    }
 
 
 def figure_settings(wildcards):
-    evaluation = EXPERIMENTS[wildcards.experiment].evaluation
-    return {"magnitude_threshold": evaluation.magnitude_threshold}
+    return {
+        "magnitude_threshold": EXPERIMENTS[
+            wildcards.experiment
+        ].evaluation.magnitude_threshold
+    }
 
 
-def analysis_settings(wildcards):
-    experiment = EXPERIMENTS[wildcards.experiment]
-    return {**experiment.analysis.model_dump(), "seq_length": experiment.analysis_length}
+def analysis_length(wildcards):
+    return EXPERIMENTS[wildcards.experiment].analysis_length
 
 
-def comparison_inputs(wildcards):
+def analysis_settings(name):
+    experiment = EXPERIMENTS[name]
+    return experiment.analysis.model_dump(mode="json") | {
+        "seq_length": experiment.analysis_length
+    }
+
+
+def experiment_results(name):
+    """An experiment's tidy table and its arrays: what every analysis reads."""
+    return {
+        "table": layout.experiment_file(name, "table"),
+        "arrays": layout.experiment_file(name, "arrays"),
+    }
+
+
+def embedding_methods(experiment):
+    """The configured embeddings; t-SNE needs more models than a tiny experiment has."""
+    return [
+        m
+        for m in experiment.analysis.embedding
+        if m != "tsne" or experiment.n_models >= layout.TSNE_MIN_MODELS
+    ]
+
+
+#: Report captions (workflow/report/) of the analyses' figures, by file name pattern.
+CAPTIONS = {
+    "complex_plane_examples.png": "eigenvalue_examples.rst",
+    "statistics_scatter_matrix.png": "eigenvalue_scatter.rst",
+    "persistence_mds_embedding.png": "persistence_embedding.rst",
+    "_embedding.png": "embedding.rst",
+    "pca_variance.png": "pca_variance.rst",
+    "example_persistence_diagrams.png": "persistence_diagrams.rst",
+    "topological_features.png": "persistence_features.rst",
+    "betti_curves.png": "betti_curves.rst",
+    "comparison_complex_plane.png": "comparison_complex_plane.rst",
+    "comparison_spectra.png": "comparison_spectra.rst",
+    "comparison_metrics.png": "comparison_metrics.rst",
+}
+
+
+def caption_of(name):
+    for pattern, caption in CAPTIONS.items():
+        if name == pattern or (pattern.startswith("_") and name.endswith(pattern)):
+            return caption
+    return None
+
+
+def analysis_outputs(name, subdir, files):
+    """An analysis's files, figures wrapped for the report."""
+    base = f"{layout.experiment_file(name, 'analysis_dir')}/{subdir}"
+    outputs = []
+    for file in files:
+        caption = caption_of(file)
+        path = f"{base}/{file}"
+        if caption and file.endswith(".png"):
+            path = report_item(
+                path,
+                caption=f"../report/{caption}",
+                category=name,
+                subcategory=f"analysis: {subdir.split('/')[0]}",
+                labels={"analysis": subdir, "figure": file},
+            )
+        outputs.append(path)
+    return outputs
+
+
+COMPARISON_OUTPUTS = [(name, caption_of(name)) for name in layout.COMPARISON_OUTPUTS]
+
+
+def comparison_tables(wildcards):
     comparison = CONFIG.comparisons[wildcards.comparison]
-    return [layout.experiment_file(name, "summary") for name in comparison.experiments]
+    return [layout.experiment_file(name, "table") for name in comparison.experiments]
+
+
+def comparison_arrays(wildcards):
+    comparison = CONFIG.comparisons[wildcards.comparison]
+    return [layout.experiment_file(name, "arrays") for name in comparison.experiments]
 
 
 def comparison_spec(wildcards):
@@ -183,9 +304,49 @@ def all_targets():
             analysis=experiment.analysis,
             n_models=experiment.n_models,
         )
+        targets += [
+            f"results/{name}/tables/table1_vs_paper.csv",
+            f"results/{name}/paper_figures/table1_vs_paper.png",
+        ]
     for name in CONFIG.comparisons:
         targets.append(layout.comparison_file(name, "statistics"))
     return targets
 
 
 ALL_TARGETS = all_targets()
+
+
+# Profile settings for a kind of job (`set-resources: train:` ...) apply to every job of that kind,
+# since these rules are named per pack, variant or experiment (see profiles/slurm/). Set before the
+# first rule is defined, when Snakemake reads them.
+def share_profile_resources():
+    overrides = workflow.resource_settings.overwrite_resources
+    kinds = {
+        "train": [f"train_{p['name']}" for p in PACKS],
+        "evaluate": [
+            rule_name("evaluate", e.name, v.name)
+            for e in EXPERIMENTS.values()
+            for v in e.variants
+        ],
+        "figures": [
+            rule_name("figures", e.name, v.name)
+            for e in EXPERIMENTS.values()
+            for v in e.variants
+        ],
+        "analyze_eigenvalue": [rule_name("analyze_eigenvalue", e) for e in EXPERIMENTS],
+        "analyze_persistence": [
+            rule_name("analyze_persistence", e) for e in EXPERIMENTS
+        ],
+        "analyze_embedding": [
+            rule_name("analyze_embedding", e.name, m)
+            for e in EXPERIMENTS.values()
+            for m in e.analysis.embedding
+        ],
+    }
+    for kind, names in kinds.items():
+        if kind in overrides:
+            for name in names:
+                overrides.setdefault(name, overrides[kind])
+
+
+share_profile_resources()

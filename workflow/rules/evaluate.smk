@@ -1,6 +1,7 @@
 # Evaluation: one job per variant evaluates all its models in one process (accuracy, spectra, EMT
-# basis); each model's metrics.json and arrays.npz stay their own DAG nodes. Per-model figures are one
-# job per variant too, and only when the experiment asks for them.
+# basis); each model's metrics.json and arrays.npz stay their own DAG nodes. The same job writes the
+# variant's config.json (the original project's schema), so that bookkeeping costs no process of its
+# own. Per-model figures are one job per variant too, and only when the experiment asks for them.
 
 for experiment in EXPERIMENTS.values():
     for variant in experiment.variants:
@@ -14,6 +15,7 @@ for experiment in EXPERIMENTS.values():
             output:
                 metrics=model_files(experiment, variant, "metrics"),
                 arrays=model_files(experiment, variant, "arrays"),
+                config=layout.variant_file(experiment.name, variant.name, "config"),
             log:
                 layout.variant_file(experiment.name, variant.name, "evaluate_log"),
             benchmark:
@@ -24,6 +26,7 @@ for experiment in EXPERIMENTS.values():
             params:
                 identities=identities(experiment, variant),
                 settings=experiment.evaluation.computed(),
+                variant_config=variant_config(experiment, variant),
                 code=FINGERPRINT["evaluate_block"],
             script:
                 "../scripts/evaluate_block.py"

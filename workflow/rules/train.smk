@@ -4,20 +4,6 @@
 # declared outputs and logs before running it), and resume.pt is removed once the model is saved.
 
 
-rule variant_config:
-    output:
-        "results/{experiment}/{variant}/config.json",
-    log:
-        "results/{experiment}/{variant}/logs/config.log",
-    localrule: True
-    params:
-        content=variant_config,
-    run:
-        from vbpipe.fileio import write_json
-
-        write_json(output[0], params.content)
-
-
 for pack in PACKS:
 
     rule:
@@ -25,7 +11,7 @@ for pack in PACKS:
             f"train_{pack['name']}"
         output:
             checkpoints=[m["checkpoint"] for m in pack["members"]],
-            sidecars=[layout.sidecar_of(m["checkpoint"]) for m in pack["members"]],
+            sidecars=[str(sidecar_path(m["checkpoint"])) for m in pack["members"]],
         log:
             f"results/logs/train/{pack['name']}.log",
         benchmark:

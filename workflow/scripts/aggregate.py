@@ -1,14 +1,18 @@
-"""Snakemake shim: gather one experiment's metrics into evaluation_summary.json and Table 1."""
+"""Snakemake shim: one experiment's tidy table, arrays, summary and Table 1 (vbpipe.evaluation.aggregate)."""
 
 from pathlib import Path
 
-from vbpipe.evaluation.run import run_aggregate
-from vbpipe.workflow import log_to
+from vbpipe.evaluation.aggregate import aggregate_experiment
+from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
-    run_aggregate(
-        snakemake.input.metrics,
-        snakemake.output.summary,
-        tables_dir=Path(snakemake.output.csv).parent,
+    aggregate_experiment(
+        [Path(metrics).parent for metrics in snakemake.input.metrics],
+        summary=snakemake.output.summary,
+        table=snakemake.output.table,
+        arrays=snakemake.output.arrays,
+        table1_csv=snakemake.output.table1_csv,
+        table1_tex=snakemake.output.table1_tex,
         evaluation_config=snakemake.params.evaluation_config,
+        checkpoints=snakemake.input.checkpoints,
     )

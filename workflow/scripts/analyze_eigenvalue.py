@@ -1,15 +1,15 @@
-"""Snakemake shim: per-model eigenvalue statistics of one experiment."""
+"""Snakemake shim: per-model eigenvalue statistics of one experiment (vbpipe.analysis.run)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.run import run_eigenvalue
-from vbpipe.workflow import eigenvalue_key, log_to
+from vbpipe.analysis.run import analyze_eigenvalue
+from vbpipe.jobs.logs import log_to
 
-options = snakemake.params.options
+settings = snakemake.params.settings
 with log_to(snakemake.log[0]):
-    run_eigenvalue(
-        snakemake.input[0],
-        Path(snakemake.output.statistics).parent,
-        options["seq_length"],
-        eigenvalue_key=eigenvalue_key(options),
+    analyze_eigenvalue(
+        (snakemake.input.table, snakemake.input.arrays),
+        Path(snakemake.output[0]).parent,
+        settings["seq_length"],
+        spectrum=settings["eigenvalues"],
     )

@@ -1,18 +1,18 @@
-"""Snakemake shim: persistent homology of every model's eigenvalue cloud."""
+"""Snakemake shim: persistent homology of every model's eigenvalue cloud (vbpipe.analysis.run)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.run import run_persistence
-from vbpipe.workflow import eigenvalue_key, log_to
+from vbpipe.analysis.run import analyze_persistence
+from vbpipe.jobs.logs import log_to
 
-options = snakemake.params.options
+settings = snakemake.params.settings
 with log_to(snakemake.log[0]):
-    run_persistence(
-        snakemake.input[0],
-        Path(snakemake.output.statistics).parent,
-        options["seq_length"],
-        metric=options["persistence_metric"],
-        eigenvalue_key=eigenvalue_key(options),
-        max_models=options["persistence_max_models"],
+    analyze_persistence(
+        (snakemake.input.table, snakemake.input.arrays),
+        Path(snakemake.output[0]).parent,
+        settings["seq_length"],
+        metric=settings["persistence_metric"],
+        spectrum=settings["eigenvalues"],
+        max_models=settings["persistence_max_models"],
         n_jobs=snakemake.threads,
     )

@@ -1,6 +1,16 @@
-"""Snakemake shim: compare experiments, or the variants of one experiment split by a parameter."""
+"""Snakemake shim: experiments side by side, or one experiment split by a swept key."""
 
-from vbpipe.workflow import log_to, run_compare_job
+from pathlib import Path
 
+from vbpipe.analysis.run import analyze_compare
+from vbpipe.jobs.logs import log_to
+
+spec = snakemake.params.spec
 with log_to(snakemake.log[0]):
-    run_compare_job(snakemake.input, snakemake.params.spec, snakemake.output.statistics)
+    analyze_compare(
+        list(zip(snakemake.input.tables, snakemake.input.arrays, strict=True)),
+        spec["experiments"],
+        Path(snakemake.output[0]).parent,
+        spec["seq_length"],
+        by=spec["by"],
+    )

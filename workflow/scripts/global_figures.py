@@ -1,12 +1,13 @@
-"""Snakemake shim: the experiment's global eigenvalue figures from evaluation_summary.json."""
+"""Snakemake shim: an experiment's global eigenvalue figures from its table and arrays."""
 
 from pathlib import Path
 
-from vbpipe.workflow import log_to, run_global_figures_job
+from vbpipe.evaluation.plots import draw_global_figures
+from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
-    run_global_figures_job(
-        snakemake.input.summary,
+    draw_global_figures(
+        (snakemake.input.table, snakemake.input.arrays),
         Path(snakemake.output.magnitude).parent,
-        snakemake.params.options["magnitude_threshold"],
+        snakemake.params.settings["magnitude_threshold"],
     )

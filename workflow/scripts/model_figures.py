@@ -1,9 +1,9 @@
-"""Snakemake shim: draw one model's figures from its saved metrics and arrays."""
+"""Snakemake shim: draw the per-model figures of one variant's models (vbpipe.evaluation.plots)."""
 
 from pathlib import Path
 
-from vbpipe.evaluation.run import run_model_figures
-from vbpipe.workflow import log_to
+from vbpipe.evaluation.plots import draw_model_figures
+from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
-    run_model_figures(Path(snakemake.input.metrics).parent)
+    draw_model_figures([Path(metrics).parent for metrics in snakemake.input.metrics])

@@ -2,12 +2,15 @@
 
 from pathlib import Path
 
-from vbpipe.evaluation.run import run_paper_figures
-from vbpipe.workflow import log_to
+from vbpipe.evaluation.plots import draw_paper_figures
+from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
-    run_paper_figures(
-        [snakemake.input.summary],
-        Path(snakemake.output[0]).parent,
-        tasks=[snakemake.wildcards.task],
+    draw_paper_figures(
+        [Path(metrics).parent for metrics in snakemake.input.metrics],
+        snakemake.wildcards.task,
+        snakemake.output.figure3,
+        snakemake.output.figure4,
+        snakemake.output.choice,
+        seq_length=snakemake.params.seq_length,
     )

@@ -1,0 +1,20 @@
+"""Snakemake shim: evaluate one variant's models in one process (vbpipe.evaluation.run)."""
+
+from pathlib import Path
+
+from vbpipe.evaluation.run import evaluate_models
+from vbpipe.fileio import write_json
+from vbpipe.jobs.logs import log_to
+
+with log_to(snakemake.log[0]):
+    jobs = [
+        (checkpoint, Path(metrics).parent, identity)
+        for checkpoint, metrics, identity in zip(
+            snakemake.input.checkpoints,
+            snakemake.output.metrics,
+            snakemake.params.identities,
+            strict=True,
+        )
+    ]
+    evaluate_models(jobs, snakemake.params.settings)
+    write_json(snakemake.output.config, snakemake.params.variant_config)
