@@ -1314,7 +1314,6 @@ def experiment_from_model_results(
 
 # ----------------------------------------------------------------------- the summary (export)
 
-SUMMARY_SCHEMA_NAME = "evaluation_summary.schema.json"
 SUMMARY_SCHEMA_VERSION = "2.0.0"
 #: Model-level keys of a summary record and the table column each comes from.
 SUMMARY_MODEL_KEYS = {
@@ -1585,14 +1584,6 @@ def as_experiment(source) -> ExperimentResults:
         f"{source!r}: give ExperimentResults, (evaluation_table.csv, evaluation_arrays.npz) or an "
         "evaluation_summary.json"
     )
-
-
-def load_summary_schema() -> dict:
-    """The packaged JSON Schema of ``evaluation_summary.json``."""
-    from importlib import resources
-
-    text = resources.files("vbpipe").joinpath("schemas", SUMMARY_SCHEMA_NAME).read_text("utf-8")
-    return json.loads(text)
 
 
 # ------------------------------------------------------------------------------ discovery (CLI)

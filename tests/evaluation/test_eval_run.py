@@ -19,7 +19,12 @@ from vbpipe.evaluation.aggregate import aggregate_experiment
 from vbpipe.evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from vbpipe.evaluation.plots import draw_model_figures, draw_paper_figures, global_data
 from vbpipe.evaluation.run import EvaluationError, evaluate_models
-from vbpipe.evaluation.summary import SummaryValidationError, build_summary, validate_summary
+from vbpipe.evaluation.summary import (
+    SummaryValidationError,
+    build_summary,
+    load_summary_schema,
+    validate_summary,
+)
 from vbpipe.model import init_weights
 from vbpipe.results import (
     GLOBAL_FIGURES,
@@ -29,7 +34,6 @@ from vbpipe.results import (
     ResultsError,
     array_key,
     experiment_from_summary,
-    load_summary_schema,
     model_figure_names,
     read_metrics,
     read_model_arrays,

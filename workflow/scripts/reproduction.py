@@ -1,6 +1,6 @@
 """Snakemake shim: Table 1 beside the paper's published values (vbpipe.analysis.reproduction)."""
 
-from vbpipe.analysis.run import reproduce_paper_table1
+from vbpipe.analysis.reproduction_run import reproduce_paper_table1
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

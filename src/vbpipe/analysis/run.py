@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import save_figure, save_npy, write_csv, write_json, write_text
+from ..fileio import save_figure, save_npy, write_json
 from ..results import (
     COMPARISON_OUTPUTS,
     EIGENVALUE_OUTPUTS,
@@ -462,38 +462,4 @@ def analyze_compare(
     written.append(save_figure(fig, out / spectra_name, dpi=dpi))
     fig = figures.plot_comparison_metrics(comparison, error=error)
     written.append(save_figure(fig, out / metrics_name, dpi=dpi))
-    return written
-
-
-def reproduce_paper_table1(
-    experiment,
-    *,
-    csv: str | os.PathLike,
-    markdown: str | os.PathLike,
-    figure: str | os.PathLike,
-    seq_length: int | None = None,
-    n_boot: int = 10_000,
-) -> list[Path]:
-    """Table 1 recomputed from an experiment (one row per model at ``seq_length``, default each
-    model's longest evaluated length), beside the paper's published cells: ``csv`` (every cell,
-    ours with a seed-bootstrap interval, the paper's value, a verdict per quantity), ``markdown``
-    (the same as a readable table) and ``figure``. Cells the paper does not have are kept and
-    marked "not comparable"."""
-    from ..reference import paper_table1
-    from .reproduction import compare_with_paper, reproduce_table1, verdict_counts
-    from .reproduction_figure import plot_table1_comparison
-    from .reproduction_render import comparison_markdown
-
-    results = as_experiment(experiment).at_length(seq_length)
-    models = results.table[
-        ["task", "hidden_dim", "l2_penalty", "curriculum_threshold", "seed", "accuracy",
-         "spectral_error"]
-    ]  # fmt: skip
-    comparison = compare_with_paper(reproduce_table1(models, n_boot=n_boot), paper_table1())
-    counts = verdict_counts(comparison)
-    title = f"Table 1: {results.source or 'this experiment'} beside the paper"
-    text = comparison_markdown(comparison, title=title)
-    text += "\n\nCells per verdict:\n\n```\n" + counts.to_string() + "\n```\n"
-    written = [write_csv(csv, comparison), write_text(markdown, text)]
-    written.append(save_figure(plot_table1_comparison(comparison, title=title), figure))
     return written

@@ -151,7 +151,8 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main_evaluate(args: argparse.Namespace) -> int:
-    from .run import EvaluationError, evaluate_directory
+    from .directory import evaluate_directory
+    from .run import EvaluationError
 
     if args.threads:
         import torch

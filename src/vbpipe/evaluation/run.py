@@ -12,8 +12,9 @@ model is given explicitly: its checkpoint, its results directory and its identit
    time), then ``metrics.json`` (last, atomically): its presence means the model's results are
    complete and belong to that checkpoint.
 
-:func:`evaluate_directory` is ``vbpipe evaluate``: find the models of a variant or experiment
-directory, evaluate them, draw their figures and aggregate.
+``vbpipe evaluate`` (find the models of a directory, evaluate, draw, aggregate) is
+:mod:`vbpipe.evaluation.directory`, so that this module, the workflow's evaluation job, imports
+no figure or aggregation code.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..checkpoint import load_model
@@ -31,26 +31,11 @@ from ..errors import VbpipeError
 from ..fileio import write_json, write_npz
 from ..results import (
     ARRAYS_NAME,
-    EVAL_CONFIG_NAME,
-    EXPERIMENT_ARRAYS_NAME,
-    GLOBAL_DIRNAME,
     METRICS_NAME,
-    SUMMARY_NAME,
-    TABLE1_CSV_NAME,
-    TABLE1_TEX_NAME,
-    TABLE_NAME,
-    TABLES_DIRNAME,
     EvaluationJob,
     EvaluationSettings,
-    ModelIdentity,
     ResultsError,
     checkpoint_fingerprint,
-    checkpoint_in,
-    find_variant_dirs,
-    model_dirs_of,
-    results_in,
-    seed_of_model_dir,
-    variant_identity,
 )
 from .evaluate import blas_threads_limited, evaluate_loaded, resolve_device
 
@@ -60,7 +45,6 @@ __all__ = [
     "EvaluationError",
     "EvaluationReport",
     "clear_results",
-    "evaluate_directory",
     "evaluate_models",
 ]
 
@@ -163,98 +147,3 @@ def _evaluate_one(job, position, settings, device, on_error, report, log) -> Non
     log(
         f"{position} {job.identity.label}: accuracy {metrics['model']['accuracy']:.4f} ({seconds:.2f} s)"
     )
-
-
-def directory_jobs(models_dir: PathLike, model_pattern: str = "model-*") -> list[EvaluationJob]:
-    """The evaluation jobs of a variant directory or of an experiment directory of variants
-    (:func:`vbpipe.results.find_variant_dirs`); identity from each variant's ``config.json``
-    metadata, seed from ``model-{seed}``. :class:`ResultsError` when no model is found."""
-    jobs = []
-    for variant_dir in find_variant_dirs(models_dir):
-        experiment, variant = variant_identity(variant_dir)
-        for model_dir in model_dirs_of(variant_dir, model_pattern):
-            identity = ModelIdentity(experiment, variant, seed_of_model_dir(model_dir))
-            jobs.append(EvaluationJob(checkpoint_in(model_dir), results_in(model_dir), identity))
-    if not jobs:
-        raise ResultsError(
-            f"{models_dir}: no model directory matching {model_pattern!r} with checkpoint/model.pt"
-        )
-    return jobs
-
-
-def evaluate_directory(
-    models_dir: PathLike,
-    *,
-    model_pattern: str = "model-*",
-    settings: EvaluationSettings | Mapping | None = None,
-    accelerator: str = "auto",
-    magnitude_threshold: float = 0.0,
-    figures: bool = True,
-    output_root: PathLike | None = None,
-    log: Callable[[str], None] | None = _stderr,
-) -> dict:
-    """``vbpipe evaluate``: evaluate every model of ``models_dir`` (a variant directory, or an
-    experiment directory of variant directories), draw the per-model figures, then write
-    ``eval_config.json``, the summary, the tidy table, Table 1 and ``global_analysis/`` into
-    ``output_root`` (default ``models_dir``). Models that fail are reported and listed in the
-    summary's ``failed_models``; the others are still evaluated and aggregated. Returns
-    ``{"summary", "n_models", "failures", "files"}``."""
-    from .aggregate import aggregate_experiment
-
-    models_dir = Path(models_dir)
-    output_root = Path(output_root) if output_root is not None else models_dir
-    settings = EvaluationSettings.from_mapping(settings)
-    device = resolve_device(accelerator)
-    jobs = directory_jobs(models_dir, model_pattern)
-    variant_dirs = {job.results_dir.parent.parent for job in jobs}
-    training_config = None
-    if len(variant_dirs) == 1:
-        from ..fileio import read_json
-
-        training_config = read_json(next(iter(variant_dirs)) / "config.json")
-    evaluation_config = {
-        "metadata": {
-            "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "script": "vbpipe evaluate",
-            "models_dir": str(models_dir),
-        },
-        "evaluation": {
-            **settings.as_dict(),
-            "accelerator": accelerator,
-            "device": device,
-            "model_pattern": model_pattern,
-            "magnitude_threshold": magnitude_threshold,
-            "figures": figures,
-        },
-        "training_config": training_config,
-    }
-    files = [write_json(output_root / EVAL_CONFIG_NAME, evaluation_config)]
-    report = evaluate_models(jobs, settings, device, on_error="collect", log=log)
-    if figures and report.evaluated:
-        from .plots import draw_model_figures
-
-        files += draw_model_figures(report.results_dirs)
-    tables = output_root / TABLES_DIRNAME
-    files += aggregate_experiment(
-        report.results_dirs,
-        summary=output_root / SUMMARY_NAME,
-        table=output_root / TABLE_NAME,
-        arrays=output_root / EXPERIMENT_ARRAYS_NAME,
-        table1_csv=tables / TABLE1_CSV_NAME,
-        table1_tex=tables / TABLE1_TEX_NAME,
-        evaluation_config=evaluation_config,
-        failures=report.failures,
-        checkpoints=[job.checkpoint for job in report.evaluated],
-    )
-    if figures and report.evaluated:
-        from ..results import load_experiment
-        from .plots import draw_global_figures
-
-        results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)
-        files += draw_global_figures(results, output_root / GLOBAL_DIRNAME, magnitude_threshold)
-    return {
-        "summary": output_root / SUMMARY_NAME,
-        "n_models": len(report.evaluated),
-        "failures": report.failures,
-        "files": files,
-    }

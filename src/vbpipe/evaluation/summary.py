@@ -39,12 +39,24 @@ from ..results import (
     SUMMARY_SCHEMA_VERSION,
     ExperimentResults,
     ResultsError,
-    load_summary_schema,
     summary_record_keys,
     summary_records,
 )
 
-__all__ = ["SummaryValidationError", "build_summary", "validate_summary"]
+__all__ = ["SummaryValidationError", "build_summary", "load_summary_schema", "validate_summary"]
+
+#: The packaged schema (``vbpipe/schemas/``); named here, where it is used, so that only the
+#: aggregation reruns when it changes (:mod:`vbpipe.fingerprint` follows file names).
+SUMMARY_SCHEMA_NAME = "evaluation_summary.schema.json"
+
+
+def load_summary_schema() -> dict:
+    """The packaged JSON Schema of ``evaluation_summary.json``."""
+    import json
+    from importlib import resources
+
+    text = resources.files("vbpipe").joinpath("schemas", SUMMARY_SCHEMA_NAME).read_text("utf-8")
+    return json.loads(text)
 
 
 class SummaryValidationError(ResultsError):
