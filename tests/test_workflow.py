@@ -1,5 +1,5 @@
-"""The Snakemake workflow for real: lint, formatting, the DAG at paper scale, a tiny end-to-end run and
-what a rerun does after each kind of change."""
+"""The Snakemake workflow for real: lint, formatting, the DAG at paper scale, a tiny end-to-end run, and
+what a rerun does after each kind of change (every row of the README's caching table)."""
 
 import os
 import re
@@ -33,24 +33,36 @@ def copy_project(dest: Path, with_source: bool = False) -> Path:
 
 def snakemake(workdir: Path, *args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
     command = [*SNAKEMAKE, "--cores", "2", "--configfile", "config/tiny.yaml", *args]
-    result = subprocess.run(
+    return subprocess.run(
         command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
     )
-    return result
 
 
 def scheduled(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """Job counts per rule from a dry run's 'Job stats' table ({} when nothing is to be done)."""
-    counts = {}
+    """Jobs per kind of rule (train_*, evaluate_*, ... pooled) from a dry run's 'Job stats'."""
     text = result.stdout + result.stderr
+    assert result.returncode == 0, text[-3000:]
+    counts: dict[str, int] = {}
     if "Nothing to be done" in text:
         return counts
     block = text.split("Job stats:")[1].split("Reasons:")[0] if "Job stats:" in text else ""
     for line in block.splitlines():
-        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        match = re.match(r"^(\w[\w.\-]*)\s+(\d+)$", line.strip())
         if match and match.group(1) != "total":
-            counts[match.group(1)] = int(match.group(2))
+            rule = match.group(1)
+            kind = next(
+                (k for k in ("train", "evaluate", "figures", "analyze_embedding",
+                             "analyze_eigenvalue", "analyze_persistence") if rule.startswith(k + "_")),
+                rule,
+            )  # fmt: skip
+            counts[kind] = counts.get(kind, 0) + int(match.group(2))
     return counts
+
+
+def trained_models(result: subprocess.CompletedProcess) -> set[str]:
+    """The model.pt files a dry run would (re)train."""
+    outputs = re.findall(r"rule train_\S+:\n\s+output: ([^\n]+)", result.stdout)
+    return {p.strip() for line in outputs for p in line.split(",") if p.strip().endswith(".pt")}
 
 
 def test_lint_is_clean():
@@ -64,6 +76,7 @@ def test_lint_is_clean():
 def test_snakefmt_check_is_clean():
     files = [
         "Snakefile",
+        "workflow/Snakefile",
         *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "workflow" / "rules").glob("*.smk")),
     ]
     result = subprocess.run(
@@ -76,29 +89,26 @@ def test_snakefmt_check_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_paper_scale_dag_builds_fast(tmp_path):
+def test_paper_scale_dag_plans_few_jobs(tmp_path):
     project = copy_project(tmp_path)
     config = yaml.safe_load((project / "config" / "config.yaml").read_text())
     config["run"] = ["paper"]
-    config["experiments"]["paper"]["seeds"] = {
-        "first": 1,
-        "count": 25,
-    }  # 96 variants x 25 = 2400 models
+    config["experiments"]["paper"]["seeds"] = {"first": 1, "count": 25}  # 96 variants x 25 = 2400
     (project / "config" / "paper2400.yaml").write_text(yaml.safe_dump(config))
     started = time.perf_counter()
     result = subprocess.run(
-        [*SNAKEMAKE, "-n", "--quiet", "all", "--configfile", "config/paper2400.yaml"],
+        [*SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/paper2400.yaml"],
         cwd=project,
         capture_output=True,
         text=True,
         timeout=600,
     )
     elapsed = time.perf_counter() - started
-    assert result.returncode == 0, result.stderr[-3000:]
     counts = scheduled(result)
-    assert counts["checkpoint"] == 2400 and counts["evaluate_model"] == 2400
-    assert counts["train"] == 96 * 2  # blocks of 20 seeds: s1-20 and s21-25 per variant
-    print(f"dry run of 2400 models: {elapsed:.1f} s")
+    # packs of <= 640 models of equal shape: 800 per hidden size -> 2 packs each
+    assert counts["train"] == 6 and counts["evaluate"] == 96, counts
+    assert sum(counts.values()) < 250, counts
+    print(f"dry run of 2400 models: {elapsed:.1f} s, {sum(counts.values())} jobs")
 
 
 @pytest.fixture(scope="module")
@@ -115,36 +125,31 @@ def test_tiny_run_produces_every_declared_output(finished_run):
     result = snakemake(project, "-n", "--summary", env=env)
     lines = [line.split("\t") for line in result.stdout.splitlines()[1:] if "\t" in line]
     assert lines, result.stdout + result.stderr
-    missing = [
-        row[0]
-        for row in lines
-        if len(row) > 2 and row[2].strip() == "missing" and "/blocks/" not in row[0]
-    ]
+    missing = [row[0] for row in lines if len(row) > 2 and row[2].strip() == "missing"]
     assert not missing
+    variant = "results/tiny_a/copy-L2-h12-l2_0-thr0.96"
     for path in [
         "results/tiny_a/evaluation_summary.json",
+        "results/tiny_a/evaluation_table.csv",
         "results/tiny_a/tables/table1.tex",
-        "results/tiny_a/T1-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt"
-        if False
-        else "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/model.pt",
-        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-2/checkpoint/training.log",
-        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/model-1/results/test_sample.png",
-        "results/tiny_a/copy-L2-h12-l2_0-thr0.96/config.json",
+        f"{variant}/model-2/checkpoint/model.pt",
+        f"{variant}/model-2/checkpoint/model.json",
+        f"{variant}/model-2/checkpoint/training.log",
+        f"{variant}/model-1/results/test_sample.png",
+        f"{variant}/model-1/results/phi_empirical_seq2.png",
+        f"{variant}/config.json",
         "results/tiny_a/analysis/persistence/persistence_statistics.json",
         "results/comparison/tiny_ab/comparison_spectra.png",
     ]:
         assert (project / path).stat().st_size > 0, path
-    assert not list(
-        (project / "results").rglob("blocks/*/model-*.pt")
-    )  # temp blocks are cleaned up
+    assert list((project / f"{variant}/model-1/checkpoint").glob("events.out.tfevents.*"))
     assert not list((project / "results").rglob("resume.pt"))
+    assert not list((project / "results").rglob("*.tmp"))
 
 
 def test_immediate_rerun_does_nothing(finished_run):
     project, env = finished_run
-    result = snakemake(project, "-n", env=env)
-    assert result.returncode == 0
-    assert scheduled(result) == {}, result.stdout[-3000:]
+    assert scheduled(snakemake(project, "-n", env=env)) == {}
 
 
 def clone_of(finished_run, dest: Path) -> tuple[Path, dict]:
@@ -163,28 +168,54 @@ def _edit_config(project: Path, edit) -> None:
 
 def test_adding_a_sequence_length_runs_only_the_new_models(finished_run, tmp_path):
     clone, env = clone_of(finished_run, tmp_path / "clone")
+
+    def edit(config):
+        config["experiments"]["tiny_a"]["training"].pop("seq_length")
+        config["experiments"]["tiny_a"]["sweep"] = {"seq_length": [2, 3]}
+
+    _edit_config(clone, edit)
+    result = snakemake(clone, "-n", env=env)
+    counts = scheduled(result)
+    assert counts["train"] == 1 and counts["evaluate"] == 1, counts
+    assert trained_models(result) == {
+        f"results/tiny_a/copy-L3-h12-l2_0-thr0.96/model-{s}/checkpoint/model.pt" for s in (1, 2)
+    }
+    assert counts["aggregate"] == 1  # tiny_a's; tiny_b untouched
+
+
+def test_adding_seeds_trains_only_the_new_seeds(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    _edit_config(clone, lambda c: c["experiments"]["tiny_b"].__setitem__("seeds", [3, 4, 5]))
+    result = snakemake(clone, "-n", env=env)
+    counts = scheduled(result)
+    assert trained_models(result) == {
+        "results/tiny_b/copy-L2-h8-l2_0-thr0.96/model-5/checkpoint/model.pt"
+    }
+    assert counts["evaluate"] == 1 and counts["aggregate"] == 1, counts
+
+
+def test_execution_settings_rerun_nothing(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    _edit_config(clone, lambda c: c.__setitem__("execution", {"models_per_job": 1, "threads": 2}))
+    assert scheduled(snakemake(clone, "-n", env=env)) == {}
+
+
+def test_evaluation_setting_re_evaluates_without_training(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(
-        clone,
-        lambda c: (
-            c["experiments"]["tiny_a"]["training"].pop("seq_length"),
-            c["experiments"]["tiny_a"].__setitem__("sweep", {"seq_length": [2, 3]}),
-        ),
+        clone, lambda c: c["experiments"]["tiny_b"]["evaluation"].__setitem__("test_horizon", 40)
     )
     counts = scheduled(snakemake(clone, "-n", env=env))
-    assert counts["train"] == 1 and counts["checkpoint"] == 2 and counts["evaluate_model"] == 2
-    assert counts["aggregate"] == 1  # tiny_a's summary; tiny_b untouched
-    assert "variant_config" in counts and counts["variant_config"] == 1
+    assert counts["evaluate"] == 1 and counts["aggregate"] == 1 and "train" not in counts, counts
 
 
-def test_figure_only_change_retrains_nothing(finished_run, tmp_path):
+def test_figure_only_change_redraws_that_figure_only(finished_run, tmp_path):
     clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(
         clone,
         lambda c: c["experiments"]["tiny_a"]["evaluation"].__setitem__("magnitude_threshold", 0.5),
     )
-    counts = scheduled(snakemake(clone, "-n", env=env))
-    assert counts.get("global_figures") == 1
-    assert not {"train", "checkpoint", "evaluate_model"} & set(counts), counts
+    assert scheduled(snakemake(clone, "-n", env=env)) == {"global_figures": 1, "default": 1}
 
 
 def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_path):
@@ -193,27 +224,39 @@ def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_pa
         clone, lambda c: c["experiments"]["tiny_b"]["training"].__setitem__("learning_rate", 0.02)
     )
     result = snakemake(clone, "-n", env=env)
-    counts = scheduled(result)
-    assert counts["train"] == 2  # tiny_b: two blocks of one seed
-    assert "tiny_a/" not in "".join(re.findall(r"output: (\S+)", result.stdout))
+    assert scheduled(result)["train"] == 1
+    assert {Path(p).parts[1] for p in trained_models(result)} == {"tiny_b"}
 
 
-def test_editing_training_code_retrains(finished_run, tmp_path):
+def test_editing_training_code_retrains_and_comments_do_not(finished_run, tmp_path):
     clone, env = clone_of(finished_run, tmp_path / "clone")
-    training = clone / "src" / "vbpipe" / "training.py"
-    with open(training, "a") as handle:
+    members = clone / "src" / "vbpipe" / "training" / "members.py"
+    with open(members, "a") as handle:
         handle.write("\n# a comment and a reformatting change nothing ...\n")
     assert scheduled(snakemake(clone, "-n", env=env)) == {}
-    with open(training, "a") as handle:
-        handle.write("\nRECENT = 49  # ... a change of the code retrains\n")
-    counts = scheduled(snakemake(clone, "-n", env=env))
-    assert counts["train"] == 3  # tiny_a: one block of two, tiny_b: two blocks of one
-    figures_clone, env = clone_of(finished_run, tmp_path / "figures")
-    with open(figures_clone / "src" / "vbpipe" / "evaluation" / "figures.py", "a") as handle:
+    with open(members, "a") as handle:
+        handle.write("\nUNUSED_CONSTANT = 49  # ... a change of the code retrains\n")
+    result = snakemake(clone, "-n", env=env)
+    assert scheduled(result)["train"] == 2 and len(trained_models(result)) == 4
+
+
+def test_editing_figure_code_redraws_figures_only(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    with open(clone / "src" / "vbpipe" / "evaluation" / "figures.py", "a") as handle:
         handle.write("\nCMAP = 'RdBu_r'\n")
-    counts = scheduled(snakemake(figures_clone, "-n", env=env))
-    assert "train" not in counts and "evaluate_model" not in counts
-    assert counts.get("model_figures") == 2 and counts.get("global_figures") == 2
+    counts = scheduled(snakemake(clone, "-n", env=env))
+    assert not {"train", "evaluate", "aggregate"} & set(counts), counts
+    assert counts["figures"] == 1 and counts["global_figures"] == 2 and counts["paper_figures"] == 2
+
+
+def test_a_corrupt_checkpoint_is_found_and_retrained(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    checkpoint = clone / "results/tiny_b/copy-L2-h8-l2_0-thr0.96/model-4/checkpoint/model.pt"
+    data = bytearray(checkpoint.read_bytes())
+    data[-100] ^= 0xFF  # same size, one byte flipped
+    checkpoint.write_bytes(bytes(data))
+    result = snakemake(clone, "-n", env=env)
+    assert trained_models(result) == {str(checkpoint.relative_to(clone))}
 
 
 def test_bad_config_is_refused_before_any_job(tmp_path):
@@ -223,7 +266,8 @@ def test_bad_config_is_refused_before_any_job(tmp_path):
     )
     result = snakemake(project)
     assert result.returncode != 0
-    assert "hidden_dim" in result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    assert "tiny.yaml:" in text and "experiments.tiny_a.training.hidden_dim" in text, text[-2000:]
     assert not (project / "results").exists()
 
 
@@ -240,6 +284,7 @@ def test_report_builds_from_the_tiny_run(finished_run):
         "comparison_spectra.png",
         "test_sample.png",
         "example_persistence_diagrams.png",
+        "betti_curves.png",
     ):
         assert name in html, name
     assert "variable-memory basis" in html  # a caption made it in
