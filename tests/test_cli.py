@@ -98,6 +98,64 @@ def test_task_explainer(capsys):
     assert "y_t[0] = -y_(t-4)[4]" in out and "36 eigenvalues" in out
 
 
+def _fails_in_one_line(capsys, argv, *words):
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argument errors exit from argparse
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--accelerator", "gpu"], ["--accelerator gpu", "no CUDA"]),
+        (["--seeds", "1", "1", "--models_per_job", "2"], ["--seeds", "distinct"]),
+        (["--num_models", "0"], ["--num_models", ">= 1"]),
+        (["--models_per_job", "0"], ["--models_per_job"]),
+        (["--threads", "0"], ["--threads"]),
+        (["--l2_penalty", "1e39"], ["l2_penalty", "1000"]),
+    ],
+)
+def test_train_refusals_are_one_line_and_write_nothing(tmp_path, capsys, extra, words):
+    import torch
+
+    if extra[:2] == ["--accelerator", "gpu"] and torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    _fails_in_one_line(capsys, [*ARGS, "--output_dir", str(tmp_path), *extra], *words)
+    assert not (tmp_path / "exp").exists()
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    _fails_in_one_line(capsys, [*ARGS, "--output_dir", str(target)], "is not a directory")
+    assert target.read_text() == "not a directory"
+
+
+def test_task_and_stage_refusals_are_one_line(tmp_path, capsys):
+    _fails_in_one_line(capsys, ["task", "T1", "--seq_length", "0"], "--seq_length")
+    _fails_in_one_line(capsys, ["task", "T3", "--seq_length", "3"], "task_id")
+    _fails_in_one_line(capsys, ["evaluate", "--models_dir", str(tmp_path / "nope")], "nope")
+    (tmp_path / "empty").mkdir()
+    _fails_in_one_line(capsys, ["evaluate", "--models_dir", str(tmp_path / "empty")], "empty")
+
+
+def test_no_curriculum_keeps_the_original_spelling(tmp_path):
+    from vbpipe.cli import config_from_args
+
+    parser = build_parser()
+    for flag in ("--no_curriculum", "--no-curriculum"):
+        args = parser.parse_args([*ARGS, flag])
+        assert config_from_args(args).curriculum is False
+    assert "--no-curriculum" in parser._subparsers._group_actions[0].choices["train"].format_help()
+
+
 def test_every_stage_has_a_subcommand():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices

@@ -31,6 +31,13 @@ from .fileio import write_json
 from .taskspec import TaskIdError, parse_task_id
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line that names the problem (argparse prints the usage too)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -275,13 +282,14 @@ def run_train(args) -> int:
     write_experiment_config(out / "config.json", meta, args.overwrite)
 
     code = training_code()
-    todo = []
+    todo, seed_of = [], {}
     for seed in seeds:
         checkpoint = out / f"model-{seed}" / "checkpoint" / "model.pt"
         stamp = model_stamp(config, seed, code)
         if not args.overwrite and disk_state(checkpoint, stamp) == "current":
             print(f"seed {seed}: skipped, {checkpoint} is already trained", file=sys.stderr)
             continue
+        seed_of[str(checkpoint)] = seed
         todo.append(
             {
                 "config": config.to_dict(),
@@ -303,12 +311,13 @@ def run_train(args) -> int:
             accelerator=args.accelerator,
             threads=args.threads,
             progress=not args.no_progress,
+            save_every_steps=args.save_every,
         )
         outcomes.update(result)
         for path, outcome in result.items():
             acc = outcome["train_accuracy"]
             print(
-                f"[{i}/{len(packs)}] {Path(path).parent.parent.name}: {outcome['status']}, level "
+                f"[{i}/{len(packs)}] seed {seed_of[str(path)]}: {outcome['status']}, level "
                 f"{outcome['curriculum_level'] + 1}, train_acc {acc if acc is None else round(acc, 4)}"
                 f", converged {outcome['converged']}",
                 file=sys.stderr,
@@ -349,7 +358,7 @@ def run_task(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vbpipe", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="vbpipe", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"vbpipe {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_parser(sub)

@@ -18,6 +18,7 @@ def train_pack_job(
     threads: int = 1,
     existing: str = "overwrite",
     progress: bool = False,
+    save_every_steps: int = 1000,
     log_interval_seconds: float = 60.0,
 ) -> dict:
     """Train ``members`` (dicts with ``config``, ``seed``, ``model_dir``, ``checkpoint``, ``stamp``) as
@@ -46,6 +47,7 @@ def train_pack_job(
         threads=threads,
         existing=existing,
         progress=progress,
+        save_every_steps=save_every_steps,
         log_interval_seconds=log_interval_seconds,
     )
     for path, outcome in result.outcomes.items():
