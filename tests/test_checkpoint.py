@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -96,3 +97,40 @@ def test_the_sidecar_records_stamp_size_and_checksum(tmp_path):
     assert torch.load(path, weights_only=True)["stamp"] == "abc"
     (tmp_path / "model.json").write_text("{not json")
     assert read_sidecar(path) is None
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_reading_without_torch_equals_torch_load(tmp_path, bias):
+    from vbpipe import torchfile
+
+    path = tmp_path / "model.pt"
+    config = TrainConfig(task_id="repeat_copy", input_dim=3, seq_length=2, hidden_dim=8, bias=bias)
+    save_model(path, init_weights(2, 3, 8, 3, bias=bias), model_hparams(config, 2), OUTCOME)
+    ours = torchfile.load(path)
+    reference = torch.load(path, weights_only=True)
+    assert set(ours["state_dict"]) == set(reference["state_dict"])
+    for name, tensor in reference["state_dict"].items():
+        assert ours["state_dict"][name].dtype == np.float32
+        np.testing.assert_array_equal(ours["state_dict"][name], tensor.numpy())
+    assert {k: v for k, v in ours.items() if k != "state_dict"} == {
+        k: v for k, v in reference.items() if k != "state_dict"
+    }
+    transposed = {"W_hh": init_weights(2, 3, 8, 3)["W_hh"].t()}  # a non-contiguous tensor
+    torch.save(transposed, tmp_path / "t.pt")
+    np.testing.assert_array_equal(
+        torchfile.load(tmp_path / "t.pt")["W_hh"], transposed["W_hh"].numpy()
+    )
+
+
+def test_files_the_reader_does_not_know_go_to_torch(tmp_path):
+    from vbpipe import torchfile
+
+    torch.save({"x": torch.zeros(2, dtype=torch.complex64)}, tmp_path / "c.pt")
+    with pytest.raises(torchfile.UnsupportedFile):
+        torchfile.load(tmp_path / "c.pt")
+    path = write(tmp_path / "model.pt")
+    path.write_bytes(path.read_bytes()[:-50])
+    with pytest.raises(torchfile.UnsupportedFile):
+        torchfile.load(path)
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_model(path)

@@ -23,14 +23,17 @@ import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from . import __version__
 from .errors import VbpipeError
 from .fileio import atomic_open
 from .sidecar import file_sha256, read_sidecar, sidecar_path, write_sidecar  # noqa: F401
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 FORMAT = "vbpipe-model"
 FORMAT_VERSION = 1
@@ -43,6 +46,8 @@ class CheckpointError(VbpipeError, ValueError):
 
 
 def library_versions() -> dict[str, str]:
+    import torch
+
     try:
         import pytorch_lightning
 
@@ -63,6 +68,8 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
 
     A killed process leaves either the old file or the new one, never a truncated file under ``path``.
     """
+    import torch
+
     with atomic_open(path, "wb") as handle:
         torch.save(obj, handle)
 
@@ -79,6 +86,8 @@ def save_model(
     The sidecar is written after the checkpoint: a sidecar always describes a complete checkpoint,
     and a checkpoint without a (matching) sidecar is treated as stale by the workflow.
     """
+    import torch
+
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -110,7 +119,11 @@ class LoadedModel:
     def has_bias(self) -> bool:
         return "b_h" in self.weights
 
-    def torch_weights(self, dtype=torch.float64) -> dict[str, torch.Tensor]:
+    def torch_weights(self, dtype=None) -> dict[str, torch.Tensor]:
+        """The weights as torch tensors (float64 unless ``dtype``)."""
+        import torch
+
+        dtype = dtype or torch.float64
         return {k: torch.as_tensor(v, dtype=dtype) for k, v in self.weights.items()}
 
 
@@ -132,7 +145,7 @@ def validate_payload(payload, path) -> None:
     if missing:
         raise CheckpointError(f"{path}: hparams lack {missing}")
     for name in ("W_ih", "W_hh", "W_r"):
-        if name not in weights or not isinstance(weights[name], torch.Tensor):
+        if name not in weights or not hasattr(weights[name], "shape"):
             raise CheckpointError(f"{path}: state_dict lacks tensor {name}")
     n = hparams["hidden_dim"]
     d = hparams["input_dim"]
@@ -151,17 +164,41 @@ def validate_payload(payload, path) -> None:
             )
 
 
+def _torch_load(path: Path) -> dict:
+    import torch
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign pickles
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise CheckpointError(
+            f"{path}: cannot be read as a checkpoint (truncated or corrupt?): {first_line}"
+        ) from error
+    if isinstance(payload, dict) and isinstance(payload.get("state_dict"), dict):
+        payload["state_dict"] = {
+            k: v.detach().cpu().numpy() if hasattr(v, "detach") else v
+            for k, v in payload["state_dict"].items()
+        }
+    return payload
+
+
 def load_model(path) -> LoadedModel:
-    """Read and validate ``model.pt``; a missing, truncated or foreign file raises :class:`CheckpointError`."""
+    """Read and validate ``model.pt``; a missing, truncated or foreign file raises :class:`CheckpointError`.
+
+    The checkpoint is read without torch when it is one vbpipe wrote (:mod:`vbpipe.torchfile`), so
+    that evaluation jobs need not import torch; anything else goes through ``torch.load``.
+    """
+    from . import torchfile
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file does not exist")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for truncated or foreign pickles
-        raise CheckpointError(
-            f"{path}: cannot be read as a checkpoint (truncated or corrupt?): {error}"
-        ) from error
+        payload = torchfile.load(path)
+    except torchfile.UnsupportedFile:
+        payload = _torch_load(path)
     validate_payload(payload, path)
-    weights = {k: v.detach().to(torch.float64).numpy() for k, v in payload["state_dict"].items()}
+    weights = {k: np.asarray(v, dtype=np.float64) for k, v in payload["state_dict"].items()}
     return LoadedModel(path, weights, payload["hparams"], payload["outcome"], payload["versions"])

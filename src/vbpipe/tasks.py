@@ -21,6 +21,7 @@ from .taskspec import (  # noqa: F401  (re-exported: tasks is the one import for
     Task,
     TaskIdError,
     decode_task_id,
+    index_map,
     parse_task_id,
     repeat_copy_id,
     selection_operator,
@@ -31,32 +32,19 @@ from .taskspec import (  # noqa: F401  (re-exported: tasks is the one import for
 )
 
 
-@lru_cache(maxsize=256)
-def _index_map(task_id: tuple[int, int, int], input_dim: int, seq_length: int, horizon: int):
-    choice, signs = decode_task_id(task_id, input_dim, seq_length)
-    d, length = input_dim, seq_length
-    slots = np.array(choice) // d
-    dims = np.array(choice) % d
-    total = length + horizon
-    src_time = np.zeros((total, d), dtype=np.int64)
-    src_dim = np.zeros((total, d), dtype=np.int64)
-    sign = np.ones((total, d), dtype=np.int64)
-    src_time[:length] = np.arange(length)[:, None]
-    src_dim[:length] = np.arange(d)[None, :]
-    for t in range(length, total):
-        lag_time = t - length + slots
-        src_time[t] = src_time[lag_time, dims]
-        src_dim[t] = src_dim[lag_time, dims]
-        sign[t] = np.array(signs) * sign[lag_time, dims]
-    return tuple(torch.from_numpy(a[length:].copy()) for a in (src_time, src_dim, sign))
-
-
 def target_index_map(task_id, input_dim: int, seq_length: int, horizon: int):
     """Where each target comes from: ``y[L+k, :, j] = sign[k, j] * x[src_time[k, j], :, src_dim[k, j]]``.
 
     Returns three cached ``(horizon, d)`` int64 tensors (do not modify). Exact because signed selections compose.
     """
-    return _index_map(parse_task_id(task_id, input_dim), input_dim, seq_length, horizon)
+    return _torch_index_map(parse_task_id(task_id, input_dim), input_dim, seq_length, horizon)
+
+
+@lru_cache(maxsize=256)
+def _torch_index_map(task_id, input_dim: int, seq_length: int, horizon: int):
+    return tuple(
+        torch.from_numpy(a.copy()) for a in index_map(task_id, input_dim, seq_length, horizon)
+    )
 
 
 def make_generator(seed: int, split: str) -> torch.Generator:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -223,6 +224,43 @@ class Task:
 
     def phi(self, seq_length: int) -> np.ndarray:
         return theory_phi(self.operator(seq_length), self.input_dim, seq_length)
+
+
+@lru_cache(maxsize=256)
+def _index_map(task_id: tuple[int, int, int], input_dim: int, seq_length: int, horizon: int):
+    choice, signs = decode_task_id(task_id, input_dim, seq_length)
+    d, length = input_dim, seq_length
+    slots = np.array(choice) // d
+    dims = np.array(choice) % d
+    total = length + horizon
+    src_time = np.zeros((total, d), dtype=np.int64)
+    src_dim = np.zeros((total, d), dtype=np.int64)
+    sign = np.ones((total, d), dtype=np.int64)
+    src_time[:length] = np.arange(length)[:, None]
+    src_dim[:length] = np.arange(d)[None, :]
+    for t in range(length, total):
+        lag_time = t - length + slots
+        src_time[t] = src_time[lag_time, dims]
+        src_dim[t] = src_dim[lag_time, dims]
+        sign[t] = np.array(signs) * sign[lag_time, dims]
+    out = tuple(a[length:].copy() for a in (src_time, src_dim, sign))
+    for array in out:
+        array.flags.writeable = False
+    return out
+
+
+def index_map(task_id, input_dim: int, seq_length: int, horizon: int):
+    """Where each target comes from: ``y[L+k, :, j] = sign[k, j] * x[src_time[k, j], :, src_dim[k, j]]``.
+
+    Three cached, read-only ``(horizon, d)`` int64 arrays. Exact because signed selections compose.
+    """
+    return _index_map(parse_task_id(task_id, input_dim), input_dim, seq_length, horizon)
+
+
+def numpy_stream(seed: int, split: str) -> np.random.Generator:
+    """A numpy generator for one stream of one model, seeded by :func:`stream_seed`: what the
+    torch-free evaluation draws its test sets from."""
+    return np.random.Generator(np.random.PCG64(stream_seed(seed, split)))
 
 
 def stream_seed(seed: int, split: str) -> int:

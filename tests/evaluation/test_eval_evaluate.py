@@ -17,7 +17,7 @@ from evalhelpers import (
 )
 
 from vbpipe.checkpoint import CheckpointError, load_model
-from vbpipe.evaluation.accuracy import draw_test_set, output_targets
+from vbpipe.evaluation.accuracy import draw_test_set, input_phase, output_targets
 from vbpipe.evaluation.evaluate import evaluate_loaded, evaluation_lengths
 from vbpipe.model import init_weights, rnn_forward_single
 from vbpipe.results import (
@@ -86,7 +86,7 @@ def test_fast_forward_matches_the_models_own_forward(experiment):
     loaded = load_model(model_dir / "checkpoint" / "model.pt")
     task = Task((255, 0, 0), 8, 8)
     inputs = draw_test_set(4, 8, 8, 1, 16)
-    x, y, _ = build_batch(task, inputs, 30)
+    x, y, _ = build_batch(task, torch.as_tensor(inputs), 30)
     weights = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in loaded.weights.items()}
     with torch.no_grad():
         reference = rnn_forward_single(x.double(), weights)[8:]
@@ -96,7 +96,9 @@ def test_fast_forward_matches_the_models_own_forward(experiment):
     np.testing.assert_allclose(
         arrays[array_key("sample_prediction", 8)], reference[:, 0].numpy(), atol=1e-5
     )
-    np.testing.assert_array_equal(output_targets(task, inputs.numpy(), 30), y[8:].numpy())
+    np.testing.assert_array_equal(output_targets(task, inputs, 30), y[8:].numpy())
+    x_input = input_phase(task, inputs)  # the evaluation's own layout of the input phase
+    np.testing.assert_array_equal(x_input, x[:9].numpy())
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -106,8 +108,8 @@ def test_gpu_code_path_matches_the_cpu_one(bias):
 
     weights = {k: v.numpy() for k, v in init_weights(3, 9, 24, 8, bias=bias).items()}
     task = Task((255, 0, 0), 8, 8, use_eos=True)
-    x_input, _, _ = build_batch(task, draw_test_set(3, 8, 8, 1, 16), 1)
-    expected = _outputs_numpy(x_input.numpy(), weights, 40)
+    x_input = input_phase(task, draw_test_set(3, 8, 8, 1, 16))
+    expected = _outputs_numpy(x_input, weights, 40)
     got = _outputs_torch(x_input, weights, 40, "cpu")
     assert got.shape == expected.shape == (40, 16, 8)
     np.testing.assert_allclose(got, expected, atol=1e-5)

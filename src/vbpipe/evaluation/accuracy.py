@@ -2,8 +2,9 @@
 
 Protocol (the paper notebook's, made reproducible): ``n_batches`` batches (default 10) of
 ``batch_size`` (default 64) sequences at ``horizon`` (default 200) output steps, inputs drawn from
-the model's own test stream ``make_generator(seed, "test")``; a fresh generator for each evaluated
-length, so the test set at ``L`` does not depend on which other lengths are evaluated. The model
+the model's own test stream (:func:`vbpipe.taskspec.numpy_stream` ``(seed, "test")``, a numpy
+generator: evaluation on CPU imports no torch); a fresh generator for each evaluated length, so the
+test set at ``L`` does not depend on which other lengths are evaluated. The model
 runs from ``h = 0`` over input and output phases; only the ``horizon`` output steps are scored. A
 prediction counts as correct when ``sign(ŷ) == y`` (sign(0) = +1, as in training's
 :func:`vbpipe.model.bit_accuracy`); a non-finite prediction (a diverged model) counts as wrong.
@@ -13,7 +14,7 @@ the recurrence written out so that nothing but the state is kept: the input proj
 the input phase (the output phase has no input), the readout step by step into one ``(H, S, d)``
 buffer, no stack of hidden states. On CPU the loop is numpy (measured on 2 cores, one BLAS thread:
 numpy's float32 ``tanh`` about 7x faster than torch's, its narrow readout product 3-6x); on a GPU
-it is torch. The test inputs and targets come from the task's torch streams either way. The
+it is torch. The test inputs and targets are the same numpy arrays either way. The
 Figure-3 trajectory of one sequence (:func:`hidden_trajectory`) is float64 numpy.
 """
 
@@ -22,9 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..tasks import Task, build_batch, draw_inputs, make_generator, target_index_map
+from ..taskspec import Task, index_map, numpy_stream
 
 __all__ = [
     "AccuracyResult",
@@ -51,9 +51,24 @@ class AccuracyResult:
 
 def draw_test_set(seed: int, seq_length: int, input_dim: int, n_batches: int, batch_size: int):
     """``(L, n_batches*batch_size, d)`` float32 ±1 inputs from the model's ``test`` stream."""
-    generator = make_generator(int(seed), "test")
-    batches = [draw_inputs(generator, seq_length, batch_size, input_dim) for _ in range(n_batches)]
-    return torch.cat(batches, dim=1)
+    generator = numpy_stream(int(seed), "test")
+    batches = [
+        generator.integers(0, 2, size=(seq_length, batch_size, input_dim), dtype=np.int8)
+        for _ in range(n_batches)
+    ]
+    bits = np.concatenate(batches, axis=1).astype(np.float32)
+    return bits * 2 - 1
+
+
+def input_phase(task: Task, inputs: np.ndarray) -> np.ndarray:
+    """``(L + 1, S, D_in)``: the inputs, then the first output step's input (zero, or the EOS flag
+    ``-1`` on the extra channel), as :func:`vbpipe.tasks.build_batch` lays them out."""
+    length, n_seq, d = inputs.shape
+    x = np.zeros((length + 1, n_seq, task.model_input_dim), dtype=np.float32)
+    x[:length, :, :d] = inputs
+    if task.use_eos:
+        x[length, :, d] = -1.0
+    return x
 
 
 def output_targets(task: Task, inputs: np.ndarray, horizon: int) -> np.ndarray:
@@ -61,9 +76,7 @@ def output_targets(task: Task, inputs: np.ndarray, horizon: int) -> np.ndarray:
     task's index map (:func:`vbpipe.tasks.target_index_map`: exact, like
     :func:`vbpipe.tasks.build_batch`, without building the whole ``(L + H, S, d)`` batch). The
     result is a transposed view of an ``(H, d, S)`` array."""
-    src_time, src_dim, sign = (
-        a.numpy() for a in target_index_map(task.task_id, task.input_dim, inputs.shape[0], horizon)
-    )
+    src_time, src_dim, sign = index_map(task.task_id, task.input_dim, inputs.shape[0], horizon)
     picked = inputs[src_time, :, src_dim]  # (H, d, S)
     picked *= sign[..., None].astype(inputs.dtype)
     return picked.transpose(0, 2, 1)  # a view: (H, S, d)
@@ -99,8 +112,11 @@ def _outputs_numpy(x_input: np.ndarray, weights, horizon: int) -> np.ndarray:
     return out
 
 
-def _outputs_torch(x_input: torch.Tensor, weights, horizon: int, device) -> np.ndarray:
+def _outputs_torch(x_input: np.ndarray, weights, horizon: int, device) -> np.ndarray:
     """The same on a torch device (a GPU)."""
+    import torch
+
+    x_input = torch.as_tensor(x_input)
     w = {k: torch.as_tensor(v).to(device=device, dtype=torch.float32) for k, v in weights.items()}
     w_hh_t, w_r_t = w["W_hh"].t(), w["W_r"].t()
     b_h, b_r = w.get("b_h"), w.get("b_r")
@@ -132,16 +148,16 @@ def evaluate_accuracy(
     horizon: int = 200,
     n_batches: int = 10,
     batch_size: int = 64,
-    device: str | torch.device = "cpu",
+    device: str = "cpu",
 ) -> AccuracyResult:
     """Accuracy of one model (numpy weights, biases included when present) at one length."""
     if n_batches < 1 or batch_size < 1 or horizon < 1:
         raise ValueError("n_batches, batch_size and horizon must be >= 1")
     inputs = draw_test_set(seed, seq_length, task.input_dim, n_batches, batch_size)
-    x_input, _, _ = build_batch(task, inputs, 1)  # the input phase and output step 0
-    target = output_targets(task, inputs.numpy(), horizon)
-    if torch.device(device).type == "cpu":
-        out = _outputs_numpy(x_input.numpy(), weights, horizon)
+    x_input = input_phase(task, inputs)  # the input phase and output step 0
+    target = output_targets(task, inputs, horizon)
+    if str(device).split(":")[0] == "cpu":
+        out = _outputs_numpy(x_input, weights, horizon)
     else:
         out = _outputs_torch(x_input, weights, horizon, device)
     correct = ((out >= 0) == (target > 0)) & np.isfinite(out)
@@ -149,7 +165,7 @@ def evaluate_accuracy(
     per_step = np.count_nonzero(correct.reshape(horizon, -1), axis=1) / float(
         total * task.input_dim
     )
-    sample = [np.array(a[:, 0], dtype=np.float32) for a in (inputs.numpy(), target, out)]
+    sample = [np.array(a[:, 0], dtype=np.float32) for a in (inputs, target, out)]
     return AccuracyResult(float(per_step.mean()), per_step, *sample, n_sequences=int(total))
 
 

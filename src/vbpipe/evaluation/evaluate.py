@@ -36,7 +36,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .. import __version__
 from ..checkpoint import LoadedModel, load_model
@@ -50,7 +49,7 @@ from ..results import (
     checkpoint_fingerprint,
     empty_metrics,
 )
-from ..tasks import Task, parse_task_id, seq_length_bounds, task_label
+from ..taskspec import Task, parse_task_id, seq_length_bounds, task_label
 from .accuracy import evaluate_accuracy, hidden_trajectory
 from .emt import (
     FIGURE3_LENGTH,
@@ -84,6 +83,10 @@ def resolve_device(accelerator: str = "cpu") -> str:
     """``auto`` → ``cuda`` when available else ``cpu``; ``gpu``/``cuda`` need CUDA; ``cpu`` is
     ``cpu``."""
     choice = str(accelerator).lower()
+    if choice == "cpu":
+        return "cpu"
+    import torch
+
     if choice == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if choice in ("gpu", "cuda") or choice.startswith("cuda:"):
