@@ -69,6 +69,12 @@ def test_operator_strengths_hand_built():
     np.testing.assert_allclose(s["composition"], [1, 0, 0, 2])
     np.testing.assert_allclose(s["shift"], [1, 0, 1, 2])
     np.testing.assert_allclose(s["leak"], 0.0)
+    # Relative to the weights' own Φ_W, a rescaled basis (diagonal similarity) changes nothing.
+    scale = np.diag(np.linspace(0.5, 2.0, kept.size))
+    similar = scale @ theory @ np.linalg.inv(scale)
+    s = operator_strengths(np.stack([similar, 0.5 * similar]), phi, kept, 4, 4, reference=similar)
+    np.testing.assert_allclose(s["composition"], [1, 0.5])
+    np.testing.assert_allclose(s["shift"], [1, 0.5])
 
 
 def test_naive_copy_is_clean():

@@ -31,10 +31,15 @@ Definitions (all per step ``t``, over the design's sequences and the kept memory
 Mechanism:
 
 - *effective operator* ``Φ_t = Ψ* diag(⟨1 − h_t²⟩) W_hh Ψ`` (kept block; ``⟨·⟩`` the mean over
-  sequences): the Jacobian of step ``t`` in the basis. ``composition_t`` and ``shift_t`` are the
-  projections of ``Φ_t`` on the theory's composition part (the newest slot's rows, ``Fᵀ``) and
-  shift part (the other rows), 1 when the step applies them fully, 0 when it switches them off;
-  ``leak_t`` is the norm of ``Φ_t`` outside Φ's pattern over ``‖Φ‖``.
+  sequences): the Jacobian of step ``t`` in the basis. Its reference is the model's own
+  ``Φ_W = Ψ* W_hh Ψ`` (the same map with every tanh gain 1; equal to Φ for the circuits).
+  ``composition_t`` and ``shift_t`` are the projections of ``Φ_t`` on ``Φ_W`` restricted to Φ's
+  composition pattern (the newest slot's rows, ``Fᵀ``) and shift pattern (the other rows): the
+  fraction of the weights' path that step ``t`` passes, 1 when tanh is linear on it, 0 when
+  saturation blocks it. (Relative to ``Φ_W`` rather than Φ because the basis normalises each
+  column to unit length, which rescales single entries of a cycle without changing the cycle;
+  the ratio to ``Φ_W`` does not depend on that.) ``leak_t``: the norm of ``Φ_t`` outside Φ's
+  pattern over ``‖Φ‖``.
 - *saturation*: mean ``1 − h_t²`` and the fraction of units with ``|h| > 0.9``.
 - *drives*: RMS of the input drive ``W_ih x_t`` and of the recurrent drive ``W_hh h_{t−1}``.
 - *input alignment*: where ``W_ih``'s data columns land: the share of ``‖Ψ* W_ih‖²`` per slot and
@@ -46,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -193,14 +199,22 @@ def effective_operators(
 
 
 def operator_strengths(
-    operators: np.ndarray, phi: np.ndarray, kept: np.ndarray, input_dim: int, seq_length: int
+    operators: np.ndarray,
+    phi: np.ndarray,
+    kept: np.ndarray,
+    input_dim: int,
+    seq_length: int,
+    reference: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Projections of each ``Φ_t`` on Φ's composition and shift parts, and the leak outside Φ's
-    pattern (see the module docstring). ``phi`` is the full theory Φ; ``kept`` its kept indices."""
+    """Projections of each ``Φ_t`` on the composition and shift parts of ``reference`` (kept block;
+    default: the theory Φ), and the leak outside Φ's pattern (see the module docstring). ``phi``
+    is the full theory Φ; ``kept`` its kept indices."""
     theory = phi[np.ix_(kept, kept)]
+    ref = theory if reference is None else np.asarray(reference)
+    pattern = theory != 0
     newest = (kept // input_dim) == seq_length - 1
-    comp = np.where(newest[:, None], theory, 0.0)
-    shift = np.where(~newest[:, None], theory, 0.0)
+    comp = np.where(pattern & newest[:, None], ref, 0.0)
+    shift = np.where(pattern & ~newest[:, None], ref, 0.0)
 
     def projection(part):
         denom = np.sum(part**2)
@@ -259,6 +273,7 @@ class InputPhaseAnalysis:
     input_norm: float
     operators: np.ndarray  # (T, q, q): Φ_t in the kept coordinates
     phi_kept: np.ndarray  # (q, q): the theory Φ on the kept coordinates
+    phi_weights: np.ndarray  # (q, q): Φ_W = Ψ* W_hh Ψ, the reference of the strengths
 
     @property
     def steps(self) -> np.ndarray:
@@ -319,7 +334,8 @@ def analyse_input_phase(
     ideal = window_coefficients(task.task_id, d, length, total)[:, kept, :]
     routing = routing_decomposition(coords, inputs, ideal, length)
     ops = effective_operators(weights, hidden, psi, psi_dual)
-    strengths = operator_strengths(ops, phi, kept, d, length)
+    phi_w = psi_dual @ np.asarray(weights["W_hh"], dtype=np.float64) @ psi
+    strengths = operator_strengths(ops, phi, kept, d, length, reference=phi_w)
     align = input_alignment(weights, psi, psi_dual, kept, d, length)
 
     def rms(a):
@@ -342,22 +358,35 @@ def analyse_input_phase(
         input_norm=float(align["norm"]),
         operators=ops,
         phi_kept=phi[np.ix_(kept, kept)],
+        phi_weights=phi_w,
     )
 
 
 def entry_strengths(
-    operators: np.ndarray, phi_kept: np.ndarray, kept: np.ndarray, input_dim: int, seq_length: int
+    operators: np.ndarray,
+    phi_kept: np.ndarray,
+    kept: np.ndarray,
+    input_dim: int,
+    seq_length: int,
+    reference: np.ndarray | None = None,
+    floor: float = 0.05,
 ) -> tuple[np.ndarray, list[str]]:
-    """Every nonzero entry of Φ, followed over the steps: ``Φ_t[r, c] / Φ[r, c]`` (1 = as the
-    theory, 0 = switched off). Returns ``(values (E, T), labels)``; entries are ordered:
-    composition entries (rows of the newest slot), the shift out of the newest slot, then the
-    other shifts. Labels read ``"slot.dim<-slot.dim"``."""
+    """Every nonzero entry of Φ, followed over the steps: ``Φ_t[r, c] / reference[r, c]`` (the
+    fraction of that path the step passes; ``reference`` defaults to Φ, pass ``Φ_W`` for trained
+    models). Entries whose reference is below ``floor`` times the largest are NaN (the weights do
+    not carry that path). Returns ``(values (E, T), labels)``; entries are ordered: composition
+    entries (rows of the newest slot), the shift out of the newest slot, then the other shifts.
+    Labels read ``"slot.dim<-slot.dim"``."""
+    ref = phi_kept if reference is None else np.asarray(reference)
     rows, cols = np.nonzero(phi_kept)
     slot_r, slot_c = kept[rows] // input_dim, kept[cols] // input_dim
     group = np.where(slot_r == seq_length - 1, 0, np.where(slot_c == seq_length - 1, 1, 2))
     order = np.lexsort((kept[rows] % input_dim, group))
     rows, cols = rows[order], cols[order]
-    values = operators[:, rows, cols].T / phi_kept[rows, cols][:, None]
+    base = ref[rows, cols]
+    big = np.abs(base) >= floor * np.max(np.abs(base))
+    safe = np.where(big, base, np.nan)
+    values = operators[:, rows, cols].T / safe[:, None]
     labels = [
         f"{kept[r] // input_dim}.{kept[r] % input_dim}<-{kept[c] // input_dim}.{kept[c] % input_dim}"
         for r, c in zip(rows, cols, strict=True)
@@ -517,8 +546,8 @@ def input_phase_figure(
     axes = fig.subplots(2, 2, sharex=True)
     panels = [
         ("contamination", "contamination\n(off-window input energy / window energy)", True),
-        ("composition", "composition strength\n(projection of Ψ*J_tΨ on Φ's Fᵀ rows)", False),
-        ("shift", "shift strength\n(projection of Ψ*J_tΨ on Φ's shift rows)", False),
+        ("composition", "composition passed\n(Ψ*J_tΨ on Ψ*W_hhΨ, Φ's Fᵀ rows)", False),
+        ("shift", "shift passed\n(Ψ*J_tΨ on Ψ*W_hhΨ, Φ's shift rows)", False),
         ("mean_gain", "mean tanh gain  ⟨1 − h_t²⟩", False),
     ]
     length = None
@@ -547,9 +576,10 @@ def input_phase_figure(
 def entry_gating_figure(
     analyses: Mapping[str, InputPhaseAnalysis], title: str | None = None
 ) -> Figure:
-    """Heatmaps of :func:`entry_strengths` (entry × step), one panel per model: which of Φ's
-    paths the step's Jacobian passes (1, as the theory) or blocks (0) while inputs arrive (left of
-    the vertical line) and afterwards."""
+    """Heatmaps of :func:`entry_strengths` relative to each model's ``Φ_W = Ψ*W_hhΨ`` (entry ×
+    step), one panel per model: which of Φ's paths the step's Jacobian passes (1: tanh linear on
+    it) or blocks (0: saturated) while inputs arrive (left of the vertical line) and afterwards.
+    Grey: paths the weights do not carry."""
     names = list(analyses)
     first = analyses[names[0]]
     n_entries = int(np.count_nonzero(first.phi_kept))
@@ -560,9 +590,12 @@ def entry_gating_figure(
     image = None
     for ax, name in zip(axes, names, strict=True):
         a = analyses[name]
-        values, labels = entry_strengths(a.operators, a.phi_kept, a.kept, a.input_dim, a.seq_length)
+        values, labels = entry_strengths(
+            a.operators, a.phi_kept, a.kept, a.input_dim, a.seq_length, reference=a.phi_weights
+        )
+        cmap = matplotlib.colormaps["magma"].with_extremes(bad="0.75")
         image = ax.imshow(
-            values, cmap="magma", vmin=0, vmax=1.5, aspect="auto", interpolation="nearest"
+            values, cmap=cmap, vmin=0, vmax=1.2, aspect="auto", interpolation="nearest"
         )
         ax.axvline(a.seq_length - 0.5, color="c", lw=1.5)
         n_comp = int(np.sum((a.kept[np.nonzero(a.phi_kept)[0]] // a.input_dim) == a.seq_length - 1))
@@ -574,7 +607,7 @@ def entry_gating_figure(
             ax.set_ylabel(
                 "entry of Φ (slot.dim <- slot.dim); composition rows above the white line"
             )
-    fig.colorbar(image, ax=axes.tolist(), shrink=0.7, label="Ψ*J_tΨ entry / Φ entry")
+    fig.colorbar(image, ax=axes.tolist(), shrink=0.7, label="Ψ*J_tΨ entry / Ψ*W_hhΨ entry")
     if title:
         fig.suptitle(title)
     return fig
