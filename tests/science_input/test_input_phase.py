@@ -196,4 +196,4 @@ def test_perturbation_growth_known_answers(rng):
     assert np.sum(np.abs(gated - 1) < 0.1) == 10 and np.all(gated[10:] < 0.1)
     small = {"W_ih": np.eye(6)[:, :4] * 1e-3, "W_hh": 0.5 * np.eye(6), "W_r": np.eye(6)[:4]}
     np.testing.assert_allclose(perturbation_growth(small, u, 0, 5), 0.5, rtol=1e-4)
-    assert isinstance(growth_figure({"copy": copy, "gated": gated}), Figure)
+    assert isinstance(growth_figure({"copy": copy, "gated": gated}, steps=12), Figure)

@@ -429,15 +429,22 @@ def perturbation_growth(
     return (out / batch)[: n if n_values is None else n_values]
 
 
-def growth_figure(curves: Mapping[str, np.ndarray], title: str | None = None) -> Figure:
+def growth_figure(
+    curves: Mapping[str, np.ndarray], title: str | None = None, steps: int | None = None
+) -> Figure:
     """Per-step growth factors of :func:`perturbation_growth` (sorted), one line per model; the
-    dashed line at 1 marks neutral (linear-memory) directions."""
+    dashed line at 1 marks neutral (linear-memory) directions. With ``steps`` (the product's
+    length), a dotted line marks the rounding floor ``ε_machine^(1/steps)``: values near it are
+    zero singular values."""
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     ax = fig.subplots()
     for i, (name, values) in enumerate(curves.items()):
         values = np.asarray(values)
         ax.plot(np.arange(1, values.size + 1), values, ".-", ms=3, lw=1, color=f"C{i}", label=name)
     ax.axhline(1.0, color="k", ls="--", lw=0.8)
+    if steps:
+        floor = np.finfo(np.float64).eps ** (1.0 / steps)
+        ax.axhline(floor, color="0.4", ls=":", lw=1.0, label=f"rounding floor ({floor:.2f})")
     ax.set_xlabel("singular direction of the product of step Jacobians (sorted)")
     ax.set_ylabel("growth per output step")
     ax.set_ylim(0, 1.15)
