@@ -3,6 +3,11 @@
 "Atomic" means: write a temporary file in the destination directory, flush and fsync it, then
 ``os.replace`` it onto the final name. A killed job leaves the old file or the new one, never a
 half-written one that a later stage (or Snakemake) could mistake for a finished output.
+
+The final file gets the mode the user's umask gives a new file (``0644`` under ``022``), or keeps
+the mode of the file it replaces: colleagues on a shared project folder can read results. A
+temporary file left by a killed writer (``.{name}.{pid}.{random}.tmp``) is removed by the next
+write of the same file once its process is gone.
 """
 
 from __future__ import annotations
@@ -30,16 +35,48 @@ class CorruptFileError(VbpipeError, ValueError):
     """A file a stage reads cannot be parsed (the message names it)."""
 
 
+def _new_file_mode(path: Path) -> int:
+    """The mode ``path`` keeps (when it exists) or a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files of earlier writes of ``path`` whose writer process is gone."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = leftover.name[len(path.name) + 2 :].split(".")
+        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            leftover.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
     """A handle on a temporary file that replaces ``path`` only when the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
             yield handle
             handle.flush()
+            os.fchmod(handle.fileno(), _new_file_mode(path))
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -68,7 +68,8 @@ def pack_records():
                 path.write_text(json.dumps(record))
         return records
     targets = getattr(workflow.dag_settings, "target_jobs", None) or ()
-    wanted = [t[0] for t in targets]
+    # "rule:wildcards" strings on the command line (--target-jobs), or parsed specs
+    wanted = [t.split(":", 1)[0] if isinstance(t, str) else t[0] for t in targets]
     return [
         json.loads((PACKS_DIR / f"{name[len('train_'):]}.json").read_text())
         for name in wanted
