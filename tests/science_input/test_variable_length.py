@@ -37,6 +37,9 @@ def test_dominant_period():
     curve = 0.9 + 0.05 * np.cos(2 * np.pi * steps / 4)
     assert dominant_period(curve)[0] == 4
     assert dominant_period(np.ones(50)) == (0, 0.0)
+    # A slow drift plus a period-20 beat: the beat, not the drift's short-lag correlation.
+    curve = 0.8 + 0.002 * steps + 0.05 * ((steps % 20) < 5)
+    assert dominant_period(curve)[0] == 20
 
 
 def test_figures_return_figures():

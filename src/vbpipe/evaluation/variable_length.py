@@ -52,22 +52,33 @@ def root_of_unity_orders(
 
 
 def dominant_period(per_step: np.ndarray, max_period: int | None = None) -> tuple[int, float]:
-    """The lag ``p >= 2`` at which the mean-removed per-step accuracy best correlates with itself.
+    """The beat period of a per-step accuracy curve: the shortest lag whose autocorrelation (of the
+    curve minus its least-squares line) is within 0.05 of the highest one after the
+    autocorrelation's first local minimum.
 
-    Returns ``(p, correlation)``; ``(0, 0.0)`` for a constant curve. ``max_period`` defaults to a
-    third of the curve."""
+    Removing the line and starting after the first minimum skip the short lags where a drifting
+    curve correlates with itself; taking the shortest near-best lag returns 20 rather than its
+    multiple 60. Returns ``(p, correlation)``; ``(0, 0.0)`` for a constant or too short curve.
+    ``max_period`` defaults to a third of the curve."""
     x = np.asarray(per_step, dtype=np.float64)
-    x = x - x.mean()
+    if x.size < 6:
+        return 0, 0.0
+    t = np.arange(x.size)
+    x = x - np.polyval(np.polyfit(t, x, 1), t)
     denom = float(np.sum(x**2))
-    if denom == 0 or x.size < 6:
+    if denom < 1e-20:
         return 0, 0.0
     max_period = max_period or x.size // 3
-    best, best_corr = 0, -np.inf
-    for lag in range(2, max_period + 1):
-        corr = float(np.sum(x[:-lag] * x[lag:]) / denom * x.size / (x.size - lag))
-        if corr > best_corr + 1e-12:
-            best, best_corr = lag, corr
-    return best, best_corr
+    lags = np.arange(1, max_period + 1)
+    corr = np.array([np.sum(x[:-lag] * x[lag:]) / denom * x.size / (x.size - lag) for lag in lags])
+    start = 0
+    while start + 1 < corr.size and corr[start + 1] < corr[start]:
+        start += 1
+    if start + 1 >= corr.size:
+        return 0, 0.0
+    tail = corr[start + 1 :]
+    best = start + 1 + int(np.flatnonzero(tail >= tail.max() - 0.05)[0])
+    return int(lags[best]), float(corr[best])
 
 
 def per_step_figure(
