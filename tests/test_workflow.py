@@ -1,6 +1,7 @@
 """The Snakemake workflow for real: lint, formatting, the DAG at paper scale, a tiny end-to-end run, and
 what a rerun does after each kind of change (every row of the README's caching table)."""
 
+import json
 import os
 import re
 import shutil
@@ -257,6 +258,19 @@ def test_a_corrupt_checkpoint_is_found_and_retrained(finished_run, tmp_path):
     checkpoint.write_bytes(bytes(data))
     result = snakemake(clone, "-n", env=env)
     assert trained_models(result) == {str(checkpoint.relative_to(clone))}
+
+
+def test_a_corrupt_result_is_set_aside_and_redone_by_a_plain_run(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    metrics = clone / "results/tiny_b/copy-L2-h8-l2_0-thr0.96/model-3/results/metrics.json"
+    metrics.write_text(metrics.read_text()[:100])  # cut short, with a new mtime
+    dry = snakemake(clone, "-n", env=env)
+    assert "cannot be read back: would be redone" in dry.stderr and metrics.is_file()
+    result = snakemake(clone, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert metrics.with_name("metrics.json.corrupt").is_file()
+    json.loads(metrics.read_text())  # redone
+    assert scheduled(snakemake(clone, "-n", env=env)) == {}
 
 
 def test_bad_config_is_refused_before_any_job(tmp_path):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,5 +180,42 @@ __all__ = [
     "disk_state",
     "model_stamp",
     "plan_training",
+    "quarantine_unreadable",
     "training_code",
 ]
+
+
+def _readable(path: Path) -> bool:
+    """Whether a finished output can be read back: JSON parses (and a metrics record validates), an
+    ``.npz``/``.pt`` archive opens, a CSV has a header. Cheap: no array data is read."""
+    import zipfile
+
+    from .results import ResultsError, read_metrics
+
+    try:
+        if path.name == "metrics.json":
+            read_metrics(path)
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in (".npz", ".pt"):
+            with zipfile.ZipFile(path) as archive:
+                archive.namelist()
+        elif path.suffix == ".csv":
+            return bool(path.read_text(encoding="utf-8").partition("\n")[0].strip())
+    except (OSError, ValueError, ResultsError, zipfile.BadZipFile):
+        return False
+    return True
+
+
+def quarantine_unreadable(paths, dry_run: bool) -> list[Path]:
+    """Outputs that exist but cannot be read back (a disk error, a hand edit, a copy cut short).
+
+    Snakemake would trust them (they exist and are newer than their inputs) and every later run
+    would fail on them. Each is renamed ``<name>.corrupt`` (kept for inspection, never deleted), so
+    that its job reruns; a dry run only reports them. Returns the files found.
+    """
+    found = [Path(p) for p in paths if Path(p).is_file() and not _readable(Path(p))]
+    for path in found:
+        if not dry_run:
+            os.replace(path, path.with_name(path.name + ".corrupt"))
+    return found

@@ -3,6 +3,7 @@
 # file, the line, the key and the value. Nothing imported here imports torch.
 import json
 import re
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -12,7 +13,7 @@ from vbpipe import results as layout
 from vbpipe.config import ConfigError, experiment_config_json
 from vbpipe.config.experiments import load_workflow_config
 from vbpipe.fingerprint import code_fingerprint
-from vbpipe.plan import plan_training
+from vbpipe.plan import plan_training, quarantine_unreadable
 from vbpipe.runlock import release_stale_lock
 from vbpipe.sidecar import sidecar_path
 
@@ -54,6 +55,20 @@ def rule_name(stage, *parts):
 # The main process plans which models to train (vbpipe.plan) and saves each pack's record; a job
 # process (Slurm) re-parses this file later, when other packs may have finished, so it defines its own
 # pack from that record instead of planning again.
+def target_jobs_of(argv):
+    """The --target-jobs of a job process's command line (Snakemake sets its DAG settings only after
+    parsing this file)."""
+    jobs, taking = [], False
+    for arg in argv:
+        if arg == "--target-jobs":
+            taking = True
+        elif taking and arg.startswith("--"):
+            taking = False
+        elif taking:
+            jobs.append(arg)
+    return jobs
+
+
 def pack_records():
     if workflow.is_main_process:
         plan = plan_training(CONFIG, FINGERPRINT["train_pack"])
@@ -67,9 +82,7 @@ def pack_records():
             if not path.exists():
                 path.write_text(json.dumps(record))
         return records
-    targets = getattr(workflow.dag_settings, "target_jobs", None) or ()
-    # "rule:wildcards" strings on the command line (--target-jobs), or parsed specs
-    wanted = [t.split(":", 1)[0] if isinstance(t, str) else t[0] for t in targets]
+    wanted = [spec.split(":", 1)[0] for spec in target_jobs_of(sys.argv)]
     return [
         json.loads((PACKS_DIR / f"{name[len('train_'):]}.json").read_text())
         for name in wanted
@@ -78,8 +91,46 @@ def pack_records():
     ]
 
 
-if workflow.is_main_process and not workflow.dryrun:
-    release_stale_lock()
+def is_dry_run():
+    """Whether this is a dry run (Snakemake knows only after parsing this file): read from the
+    command line, the way Snakemake reads it."""
+    try:
+        from snakemake.cli import parse_args
+
+        return bool(parse_args(sys.argv[1:])[1].dryrun)
+    except (Exception, SystemExit):  # not started from the command line (the API)
+        return bool(workflow.dryrun)
+
+
+DRY_RUN = is_dry_run()
+
+
+def quarantine_results():
+    """Finished per-model and per-experiment results that cannot be read back are set aside, so that
+    their jobs rerun (vbpipe.plan.quarantine_unreadable)."""
+    files = [
+        layout.model_file(e.name, v.name, seed, name)
+        for e in EXPERIMENTS.values()
+        for v in e.variants
+        for seed in v.seeds
+        for name in ("metrics", "arrays")
+    ]
+    files += [
+        layout.experiment_file(e, name)
+        for e in EXPERIMENTS
+        for name in ("table", "arrays")
+    ]
+    for path in quarantine_unreadable(files, DRY_RUN):
+        action = (
+            "would be redone" if DRY_RUN else f"moved to {path.name}.corrupt; redone"
+        )
+        print(f"vbpipe: {path} cannot be read back: {action}", file=sys.stderr)
+
+
+if workflow.is_main_process:
+    if not DRY_RUN:
+        release_stale_lock()
+    quarantine_results()
 PACKS = pack_records()
 
 
