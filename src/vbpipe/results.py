@@ -388,6 +388,13 @@ def analysis_outputs(experiment, analysis=None, n_models: int | None = None, roo
     if _setting(analysis, "persistence", True):
         metric = _setting(analysis, "persistence_metric", "bottleneck")
         files += [_join(base, "persistence", n) for n in persistence_outputs(metric, "mds")]
+    distances = _setting(analysis, "distances", ()) or ()
+    if distances:
+        files += [_join(base, "distances", n) for n in distance_outputs(distances)]
+    if _setting(analysis, "diagnostics", False):
+        files += [_join(base, "diagnostics", n) for n in DIAGNOSTICS_OUTPUTS]
+    if _setting(analysis, "fixed_points", 0):
+        files += [_join(base, "fixed_points", n) for n in FIXED_POINT_OUTPUTS]
     return files
 
 
@@ -448,6 +455,18 @@ def embedding_outputs(method: str, figures: bool = True) -> list[str]:
         if method == "pca":
             names.append("pca_variance.png")
     return names
+
+
+def distance_outputs(metrics: Iterable[str]) -> list[str]:
+    """Files of the distance analysis (in ``analysis/distances/``)."""
+    names = [f"{m}_distances{ext}" for m in metrics for ext in (".npy", ".png")]
+    return [*names, "distance_statistics.json"]
+
+
+#: Files of the diagnostics report and of the fixed-point analysis (``analysis/diagnostics/``,
+#: ``analysis/fixed_points/``).
+DIAGNOSTICS_OUTPUTS = ("diagnostics.json", "diagnostics.txt")
+FIXED_POINT_OUTPUTS = ("fixed_points.json", "fixed_point_counts.png", "fixed_points_example.png")
 
 
 def persistence_outputs(metric: str, embedding_method: str, figures: bool = True) -> list[str]:

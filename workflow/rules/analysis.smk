@@ -116,3 +116,82 @@ rule compare:
         code=FINGERPRINT["compare"],
     script:
         "../scripts/compare.py"
+
+
+# The original analyze.py's remaining analyses: distances between models, the diagnostics report, and
+# the fixed and slow points of a seeded subset of models (vbpipe.analysis.distance_run).
+for experiment in EXPERIMENTS.values():
+    analysis = experiment.analysis
+    if analysis.distances:
+
+        rule:
+            name:
+                rule_name("analyze_distances", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name,
+                    "distances",
+                    layout.distance_outputs(analysis.distances),
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_distances_log"),
+            benchmark:
+                layout.experiment_file(experiment.name, "analyze_distances_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                settings=analysis_settings(experiment.name),
+                code=FINGERPRINT["analyze_distances"],
+            script:
+                "../scripts/analyze_distances.py"
+
+    if analysis.diagnostics:
+
+        rule:
+            name:
+                rule_name("analyze_diagnostics", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name, "diagnostics", layout.DIAGNOSTICS_OUTPUTS
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_diagnostics_log"),
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                settings=analysis_settings(experiment.name),
+                code=FINGERPRINT["analyze_diagnostics"],
+            script:
+                "../scripts/analyze_diagnostics.py"
+
+    if analysis.fixed_points:
+
+        rule:
+            name:
+                rule_name("analyze_fixed_points", experiment.name)
+            input:
+                checkpoints=fixed_point_models(experiment, "checkpoint"),
+            output:
+                analysis_outputs(
+                    experiment.name, "fixed_points", layout.FIXED_POINT_OUTPUTS
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_fixed_points_log"),
+            benchmark:
+                layout.experiment_file(
+                    experiment.name, "analyze_fixed_points_benchmark"
+                )
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                names=fixed_point_models(experiment, "name"),
+                code=FINGERPRINT["analyze_fixed_points"],
+            script:
+                "../scripts/analyze_fixed_points.py"

@@ -272,6 +272,22 @@ def embedding_methods(experiment):
     ]
 
 
+def fixed_point_models(experiment, what):
+    """A seeded subset of an experiment's models (config order kept) for the fixed-point analysis:
+    their checkpoints, or their names."""
+    import random
+
+    models = [(v, seed) for v in experiment.variants for seed in v.seeds]
+    k = min(experiment.analysis.fixed_points, len(models))
+    chosen = sorted(random.Random(42).sample(range(len(models)), k))
+    if what == "name":
+        return [f"{models[i][0].name}/model-{models[i][1]}" for i in chosen]
+    return [
+        layout.model_file(experiment.name, models[i][0].name, models[i][1], what)
+        for i in chosen
+    ]
+
+
 #: Report captions (workflow/report/) of the analyses' figures, by file name pattern.
 CAPTIONS = {
     "complex_plane_examples.png": "eigenvalue_examples.rst",
@@ -283,6 +299,9 @@ CAPTIONS = {
     "topological_features.png": "persistence_features.rst",
     "betti_curves.png": "betti_curves.rst",
     "comparison_complex_plane.png": "comparison_complex_plane.rst",
+    "_distances.png": "distances.rst",
+    "fixed_point_counts.png": "fixed_point_counts.rst",
+    "fixed_points_example.png": "fixed_points.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }

@@ -31,7 +31,16 @@ from ..results import (
 
 __all__ = ["add_analyze_parser", "default_comparison_dir", "default_output_dir"]
 
-SUBCOMMANDS = ("eigenvalue", "embedding", "persistence", "compare")
+SUBCOMMANDS = (
+    "eigenvalue",
+    "embedding",
+    "persistence",
+    "compare",
+    "distances",
+    "diagnostics",
+    "fixed_points",
+)
+DISTANCES = ("chi2", "kl", "bhattacharyya", "hausdorff", "procrustes")
 #: ``--eigenvalue_key`` values (this project's earlier flag) and the spectrum each selects.
 EIGENVALUE_KEYS = {
     "eigenvalues_rnn": "subspace",
@@ -302,4 +311,78 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--error", choices=("std", "sem"), default="std", help="error bars")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("distances", help="pairwise distances between the models' spectra")
+    _add_source(p)
+    _add_common(p)
+    p.add_argument(
+        "--metrics",
+        nargs="+",
+        choices=DISTANCES,
+        default=list(DISTANCES),
+        help="histogram distances (chi2, kl, bhattacharyya), hausdorff, procrustes",
+    )
+    p.add_argument(
+        "--max_models",
+        type=_positive_int,
+        default=300,
+        help="distances on a seeded random subset of this many models",
+    )
+    p.set_defaults(func=_cmd_distances)
+
+    p = sub.add_parser("diagnostics", help="the diagnostics report (JSON and text)")
+    _add_source(p)
+    _add_common(p)
+    p.set_defaults(func=_cmd_diagnostics)
+
+    p = sub.add_parser("fixed_points", help="fixed and slow points of models' autonomous dynamics")
+    p.add_argument("--models", nargs="+", required=True, help="model.pt files (or model-* dirs)")
+    p.add_argument("--output_dir", required=True, help="where the analysis files go")
+    p.add_argument("--n_starts", type=_positive_int, default=64, help="starts per model")
+    p.set_defaults(func=_cmd_fixed_points)
     return analyze
+
+
+def _cmd_distances(args: argparse.Namespace) -> int:
+    from .distance_run import analyze_distances
+
+    source, located = _source(args)
+    out = args.output_dir or default_output_dir("distances", located)
+    return _print_written(
+        analyze_distances(
+            source,
+            out,
+            args.seq_length,
+            metrics=args.metrics,
+            spectrum=_spectrum(args),
+            max_models=args.max_models,
+        )
+    )
+
+
+def _cmd_diagnostics(args: argparse.Namespace) -> int:
+    from .distance_run import analyze_diagnostics
+
+    source, located = _source(args)
+    out = args.output_dir or default_output_dir("diagnostics", located)
+    return _print_written(
+        analyze_diagnostics(source, out, args.seq_length, spectrum=_spectrum(args))
+    )
+
+
+def _cmd_fixed_points(args: argparse.Namespace) -> int:
+    from ..checkpoint import CheckpointError
+    from .distance_run import analyze_fixed_points
+
+    checkpoints, names = [], []
+    for given in args.models:
+        path = Path(given)
+        if path.is_dir():
+            path = path / "checkpoint" / "model.pt"
+        if not path.is_file():
+            raise CheckpointError(f"{given}: no model.pt there")
+        checkpoints.append(path)
+        names.append(path.parent.parent.name if path.parent.name == "checkpoint" else path.stem)
+    return _print_written(
+        analyze_fixed_points(checkpoints, names, args.output_dir, n_starts=args.n_starts)
+    )

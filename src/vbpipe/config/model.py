@@ -411,6 +411,31 @@ class AnalysisSettings(_Section):
     require_memory_capacity: bool = Field(
         False, description="refuse variants whose hidden_dim < L*d (default: keep, flag them)"
     )
+    distances: tuple[Literal["chi2", "kl", "bhattacharyya", "hausdorff", "procrustes"], ...] = (
+        Field(
+            ("chi2", "kl", "bhattacharyya", "hausdorff", "procrustes"),
+            description="pairwise distances between models: of their eigenvalue histograms (chi2, kl, "
+            "bhattacharyya), their eigenvalue sets (hausdorff), their spectra as shapes (procrustes)",
+        )
+    )
+    distance_max_models: int | None = Field(
+        300, ge=2, description="distances on a seeded subset of this many models; null = all"
+    )
+    diagnostics: bool = Field(True, description="the diagnostics report (JSON and text)")
+    fixed_points: int = Field(
+        8,
+        ge=0,
+        le=100_000,
+        description="models (a seeded subset) whose fixed and slow points are found; 0 = off",
+    )
+
+    @field_validator("distances", mode="before")
+    @classmethod
+    def _distances(cls, value):
+        value = _as_tuple(value)
+        if isinstance(value, tuple) and len(set(value)) != len(value):
+            raise ValueError(f"distances must be distinct, got {list(value)!r}")
+        return value
 
     @field_validator("embedding", mode="before")
     @classmethod

@@ -1,0 +1,17 @@
+"""Snakemake shim: pairwise distances between an experiment's models (vbpipe.analysis.distance_run)."""
+
+from pathlib import Path
+
+from vbpipe.analysis.distance_run import analyze_distances
+from vbpipe.jobs.logs import log_to
+
+settings = snakemake.params.settings
+with log_to(snakemake.log[0]):
+    analyze_distances(
+        (snakemake.input.table, snakemake.input.arrays),
+        Path(snakemake.output[0]).parent,
+        settings["seq_length"],
+        metrics=settings["distances"],
+        spectrum=settings["eigenvalues"],
+        max_models=settings["distance_max_models"],
+    )

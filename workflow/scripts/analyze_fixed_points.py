@@ -1,0 +1,13 @@
+"""Snakemake shim: fixed and slow points of a subset of models (vbpipe.analysis.distance_run)."""
+
+from pathlib import Path
+
+from vbpipe.analysis.distance_run import analyze_fixed_points
+from vbpipe.jobs.logs import log_to
+
+with log_to(snakemake.log[0]):
+    analyze_fixed_points(
+        snakemake.input.checkpoints,
+        snakemake.params.names,
+        Path(snakemake.output[0]).parent,
+    )
