@@ -92,7 +92,12 @@ def add_train_parser(subparsers) -> None:
     g.add_argument("--use_eos", action="store_true", help="add an end-of-sequence input channel")
     g = p.add_argument_group("model")
     g.add_argument("--hidden_dim", type=int, default=128)
-    g.add_argument("--model_type", default="rnn", choices=["rnn"])
+    g.add_argument(
+        "--model_type",
+        default="rnn",
+        choices=["rnn", "circuit_naive", "circuit_gated"],
+        help="rnn: train; circuit_*: build EMT's analytic circuit for the task instead",
+    )
     g.add_argument("--bias", action="store_true", help="biases in the recurrence and the readout")
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
@@ -315,20 +320,27 @@ def run_train(args) -> int:
         )
         outcomes.update(result)
         for path, outcome in result.items():
-            acc = outcome["train_accuracy"]
             print(
-                f"[{i}/{len(packs)}] seed {seed_of[str(path)]}: {outcome['status']}, level "
-                f"{outcome['curriculum_level'] + 1}, train_acc {acc if acc is None else round(acc, 4)}"
-                f", converged {outcome['converged']}",
+                f"[{i}/{len(packs)}] seed {seed_of[str(path)]}: {_describe(outcome)}",
                 file=sys.stderr,
             )
     if outcomes:
-        converged = sum(o["converged"] for o in outcomes.values())
+        converged = sum(bool(o["converged"]) for o in outcomes.values())
         diverged = sum(o["diverged"] for o in outcomes.values())
         print(
             f"trained {len(outcomes)}: {converged} converged, {diverged} diverged", file=sys.stderr
         )
     return 0
+
+
+def _describe(outcome: dict) -> str:
+    if outcome.get("steps") == 0:
+        return str(outcome.get("status", "built"))
+    acc = outcome["train_accuracy"]
+    return (
+        f"{outcome['status']}, level {outcome['curriculum_level'] + 1}, train_acc "
+        f"{acc if acc is None else round(acc, 4)}, converged {outcome['converged']}"
+    )
 
 
 def add_task_parser(subparsers) -> None:

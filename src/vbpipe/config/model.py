@@ -187,7 +187,13 @@ class TrainConfig(_Section):
         4, ge=0, le=10_000, description="fixed validation batches per model, each epoch"
     )
     log_every: int = Field(50, ge=1, le=1_000_000, description="TensorBoard interval (steps)")
-    model_type: Literal["rnn"] = Field("rnn", description="rnn (the only model EMT covers)")
+    model_type: Literal["rnn", "circuit_naive", "circuit_gated"] = Field(
+        "rnn",
+        description="rnn: a trained bias-free tanh RNN; circuit_naive / circuit_gated: EMT's "
+        "analytic circuit for the task (built, not trained: vbpipe.circuits), evaluated and drawn "
+        "like a trained model. A circuit needs a fixed seq_length and hidden_dim >= L*d (naive) or "
+        "L*d + 2d (gated)",
+    )
 
     @field_validator("task_id", mode="before")
     @classmethod
@@ -231,6 +237,21 @@ class TrainConfig(_Section):
             Task(self.task_id, self.input_dim, self.seq_length, self.use_eos)
         except TaskIdError as error:
             raise ConfigError(f"task_id: {error}", "task_id") from None
+        if self.model_type != "rnn":
+            if isinstance(self.seq_length, tuple):
+                raise ConfigError(
+                    f"seq_length: an analytic circuit ({self.model_type}) needs a fixed length, "
+                    f"got {list(self.seq_length)}",
+                    "seq_length",
+                )
+            need = self.seq_length * self.input_dim
+            need += 2 * self.input_dim if self.model_type == "circuit_gated" else 0
+            if self.hidden_dim < need:
+                raise ConfigError(
+                    f"hidden_dim: {self.model_type} needs at least {need} hidden units for "
+                    f"L = {self.seq_length}, d = {self.input_dim}, got {self.hidden_dim}",
+                    "hidden_dim",
+                )
 
     # -- derived values ------------------------------------------------------------------------------------
     @property

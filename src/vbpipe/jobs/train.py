@@ -29,17 +29,25 @@ def train_pack_job(
     A member's interrupted training resumes from its ``resume.pt``. Returns the outcomes per
     checkpoint path.
     """
+    configs = [TrainConfig.from_dict(m["config"]) for m in members]
+    outcomes = {}
+    circuits = [(m, c) for m, c in zip(members, configs, strict=True) if c.model_type != "rnn"]
+    for member, config in circuits:
+        outcomes.update(build_circuit_job(member, config))
+    trained = [(m, c) for m, c in zip(members, configs, strict=True) if c.model_type == "rnn"]
+    if not trained:
+        return outcomes
     from ..training import MemberSpec, train_pack
 
     specs = [
         MemberSpec(
-            config=TrainConfig.from_dict(m["config"]),
+            config=config,
             seed=int(m["seed"]),
             model_dir=Path(m["model_dir"]),
             checkpoint_file=Path(m["checkpoint"]),
             stamp=m.get("stamp"),
         )
-        for m in members
+        for m, config in trained
     ]
     result = train_pack(
         specs,
@@ -52,4 +60,30 @@ def train_pack_job(
     )
     for path, outcome in result.outcomes.items():
         log.info("%s: %s", path, json.dumps(outcome))
-    return result.outcomes
+    return outcomes | result.outcomes
+
+
+def build_circuit_job(member: dict, config: TrainConfig) -> dict:
+    """An analytic EMT circuit instead of a trained model (``model_type: circuit_*``): its weights
+    are built (:mod:`vbpipe.circuits`, the model's seed choosing the random frame) and saved as a
+    checkpoint like any other, with an outcome that says it was not trained."""
+    from ..checkpoint import save_model
+    from ..circuits import build_circuit, circuit_checkpoint_fields
+    from ..config import model_hparams
+
+    kind = config.model_type.removeprefix("circuit_")
+    shape = (config.task_id, config.input_dim, config.seq_length, config.hidden_dim)
+    weights = build_circuit(kind, *shape, seed=int(member["seed"]), use_eos=config.use_eos)
+    _, outcome = circuit_checkpoint_fields(
+        kind, *shape, seed=int(member["seed"]), use_eos=config.use_eos
+    )
+    outcome = {**outcome, "status": "analytic circuit"}
+    path = Path(member["checkpoint"])
+    import torch
+
+    tensors = {name: torch.as_tensor(value) for name, value in weights.items()}
+    save_model(
+        path, tensors, model_hparams(config, member["seed"]), outcome, stamp=member.get("stamp")
+    )
+    log.info("%s: %s circuit built", path, kind)
+    return {path: outcome}
