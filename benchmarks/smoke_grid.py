@@ -48,14 +48,18 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def smoke_config(seeds: int, steps: int) -> dict:
+def smoke_config(seeds: int, steps: int, accelerator: str, models_per_job: int) -> dict:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     paper = config["experiments"]["paper"]
     paper["training"].update({"epochs": 1, "steps_per_epoch": steps, "validation_batches": 1})
     paper["seeds"] = {"first": 1, "count": seeds}
     config["run"] = ["paper"]
     config["comparisons"] = {"paper_hidden": config["comparisons"]["paper_hidden"]}
-    config["execution"] = {"accelerator": "cpu", "models_per_job": 64, "threads": 1}
+    config["execution"] = {
+        "accelerator": accelerator,
+        "models_per_job": models_per_job,
+        "threads": 1,
+    }
     return config
 
 
@@ -84,13 +88,17 @@ def main() -> int:
         "--seeds", type=int, default=20, help="seeds per variant (20: 1,920 models)"
     )
     parser.add_argument("--steps", type=int, default=20, help="training steps per model")
+    parser.add_argument("--accelerator", choices=("cpu", "gpu", "auto"), default="cpu")
+    parser.add_argument(
+        "--models-per-job", type=int, default=64, help="models per training job (pack size)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the project copy")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="vbpipe-smoke-"))
     project = copy_project(work / "project")
     (project / "config" / "smoke.yaml").write_text(
-        yaml.safe_dump(smoke_config(args.seeds, args.steps))
+        yaml.safe_dump(smoke_config(args.seeds, args.steps, args.accelerator, args.models_per_job))
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     n_models = 96 * args.seeds
@@ -105,7 +113,7 @@ def main() -> int:
         print(log[-6000:])
         return 1
     counts = job_counts(log)
-    local = sum(v for k, v in counts.items() if k in ("all", "variant_config"))
+    local = counts.get("default", 0)  # the only local rule: it runs nothing
     processes = sum(counts.values()) - local
     print(
         f"smoke grid: {seconds:.0f} s wall ({seconds / 60:.1f} min), {seconds / n_models:.3f} s per "
@@ -127,7 +135,7 @@ def main() -> int:
     ]
     dry, result = timed(slurm, copy_project(work / "project-empty"), env)
     counts = job_counts(result.stdout + result.stderr)
-    submitted = sum(v for k, v in counts.items() if k not in ("all", "variant_config"))
+    submitted = sum(v for k, v in counts.items() if k != "default")
     print(
         f"config/config.yaml with the Slurm profile: dry run {dry:.1f} s, {sum(counts.values())} "
         f"jobs, {submitted} Slurm submissions"
@@ -138,10 +146,24 @@ def main() -> int:
     return 0
 
 
+KINDS = (
+    "train",
+    "evaluate",
+    "figures",
+    "analyze_eigenvalue",
+    "analyze_embedding",
+    "analyze_persistence",
+    "analyze_distances",
+    "analyze_diagnostics",
+    "analyze_fixed_points",
+)
+
+
 def _kinds(counts: dict[str, int]) -> dict[str, int]:
+    """Jobs per kind: rules named per pack, variant or experiment pooled by their prefix."""
     kinds: dict[str, int] = {}
     for rule, n in counts.items():
-        kind = rule.split("_")[0] if rule.startswith(("train_", "evaluate_", "figures_")) else rule
+        kind = next((k for k in KINDS if rule.startswith(k + "_")), rule)
         kinds[kind] = kinds.get(kind, 0) + n
     return kinds
 

@@ -375,10 +375,11 @@ def all_targets():
             analysis=experiment.analysis,
             n_models=experiment.n_models,
         )
-        targets += [
-            f"results/{name}/tables/table1_vs_paper.csv",
-            f"results/{name}/paper_figures/table1_vs_paper.png",
-        ]
+        if experiment.reproduces_paper:
+            targets += [
+                f"results/{name}/tables/table1_vs_paper.csv",
+                f"results/{name}/paper_figures/table1_vs_paper.png",
+            ]
     for name in CONFIG.comparisons:
         targets.append(layout.comparison_file(name, "statistics"))
     return targets

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..taskspec import Task, TaskIdError, seq_length_bounds, task_label
+from ..taskspec import PAPER_TASKS, Task, TaskIdError, seq_length_bounds, task_label
 from .model import (
     TRAINING_KEYS,
     AnalysisSettings,
@@ -101,6 +101,14 @@ class Experiment:
     @property
     def task_labels(self) -> tuple[str, ...]:
         return tuple(sorted({v.task_label for v in self.variants}))
+
+    @property
+    def reproduces_paper(self) -> bool:
+        """Whether some variant is one of the paper's Table 1 settings (T1-T4, d = L = 8)."""
+        return any(
+            v.task_label in PAPER_TASKS and v.config.input_dim == 8 and v.config.seq_length == 8
+            for v in self.variants
+        )
 
 
 @dataclass(frozen=True)
