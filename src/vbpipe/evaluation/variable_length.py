@@ -97,7 +97,7 @@ def per_step_figure(
         if reference is not None and length in reference:
             ref = np.asarray(reference[length])
             ax.plot(
-                np.arange(ref.size), ref, "--", lw=1.0, color="0.35",
+                np.arange(ref.size), ref, "--", lw=0.8, color="0.55",
                 label=f"{reference_label}, mean {ref.mean():.3f}",
             )  # fmt: skip
         period, corr = dominant_period(curve)
@@ -122,7 +122,7 @@ def conditions_figure(
     conditions = list(accuracy)
     lengths = sorted({length for per in accuracy.values() for length in per})
     width = 0.8 / max(len(lengths), 1)
-    fig = Figure(figsize=(1.5 * len(conditions) + 3.5, 4.6), layout="constrained")
+    fig = Figure(figsize=(1.5 * len(conditions) + 5.5, 4.6), layout="constrained")
     ax = fig.subplots()
     colors = [f"C{i}" for i in range(len(lengths))]
     for li, length in enumerate(lengths):
@@ -141,9 +141,9 @@ def conditions_figure(
     ax.set_ylim(0.45, 1.02)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
     return fig
 
 
@@ -151,9 +151,10 @@ def roots_of_unity_figure(
     spectra: Mapping[str, np.ndarray], periods: Sequence[int], title: str | None = None
 ) -> Figure:
     """Eigenvalues in the complex plane, one panel per model, with rays at the angles ``2πk/P``
-    of the roots of unity of each period ``P`` (one colour per period)."""
+    of the roots of unity of each period ``P`` (one colour per period). The frame shows
+    ``|Re λ|, |Im λ| <= 1.35``; the titles count all eigenvalues."""
     names = list(spectra)
-    fig = Figure(figsize=(3.9 * len(names) + 0.4, 4.3), layout="constrained")
+    fig = Figure(figsize=(3.9 * len(names) + 0.4, 4.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names)))
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 361))
     for ax, name in zip(axes, names, strict=True):
