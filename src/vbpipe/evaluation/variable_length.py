@@ -122,7 +122,7 @@ def conditions_figure(
     conditions = list(accuracy)
     lengths = sorted({length for per in accuracy.values() for length in per})
     width = 0.8 / max(len(lengths), 1)
-    fig = Figure(figsize=(1.5 * len(conditions) + 5.5, 4.6), layout="constrained")
+    fig = Figure(figsize=(1.15 * len(conditions) + 4.5, 4.8), layout="constrained")
     ax = fig.subplots()
     colors = [f"C{i}" for i in range(len(lengths))]
     for li, length in enumerate(lengths):
