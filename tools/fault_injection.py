@@ -48,8 +48,16 @@ STAGES = {
     "analysis": r"rule (analyze_|compare)",
 }
 KINDS = ("sigkill", "sigterm", "job-kill")
-#: Fields that record when or how long, not what was computed.
-TIMING = {"train_wall_seconds", "seconds", "wall_seconds", "created_at", "timestamp", "evaluated_at"}
+#: Fields that record when or how long, not what was computed (a checkpoint's SHA-256 changes
+#: with its creation time, which it records; its weights are compared instead).
+TIMING = {
+    "train_wall_seconds",
+    "seconds",
+    "wall_seconds",
+    "created_at",
+    "timestamp",
+    "evaluated_at",
+}
 
 
 def copy_project(dest: Path, config: Path) -> Path:
@@ -66,12 +74,20 @@ def copy_project(dest: Path, config: Path) -> Path:
 
 def command(slurm_profile: str | None) -> list[str]:
     profile = slurm_profile or "profiles/local"
-    return [sys.executable, "-m", "snakemake", "--profile", profile, "--configfile", "config/faults.yaml"]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--profile",
+        profile,
+        "--configfile",
+        "config/faults.yaml",
+    ]
 
 
 def _strip(obj):
     if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if k not in TIMING and k != "sha256"}
+        return {k: _strip(v) for k, v in obj.items() if k not in TIMING and "sha256" not in k}
     if isinstance(obj, list):
         return [_strip(v) for v in obj]
     return obj
@@ -185,16 +201,31 @@ def recover(project: Path, cmd: list[str], attempts: int = 3) -> bool:
     return False
 
 
-def slurm_fault(project: Path, cmd: list[str], action: str, rng) -> bool:
-    """Cancel or requeue a running job of a Slurm run; the run must still finish."""
+def slurm_fault(
+    project: Path, cmd: list[str], action: str, rng, patience: float | None = None
+) -> bool:
+    """Cancel or requeue a running job of a Slurm run. A requeued job runs again and the run
+    finishes by itself. A cancelled one is failed and retried by the profile, except that
+    snakemake-executor-plugin-slurm (2.8) reads sacct's ``CANCELLED by <uid>`` as still running:
+    as the README says, the user then stops Snakemake (Ctrl-C, here SIGINT after ``patience``
+    seconds) and reruns the same command. Slurm holds a requeued job back for a while before it runs
+    again, and the plugin's polling backs off meanwhile: a requeue gets more patience."""
+    patience = patience or (600 if action == "requeue" else 120)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    injected = False
-    deadline = time.time() + 900
     log = open(project / "faults.log", "a")
+    proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT)
+    injected, injected_at = False, None
+    deadline = time.time() + 900
     while proc.poll() is None and time.time() < deadline:
+        if injected and time.time() - injected_at > patience:
+            log.write("=== no progress since the fault: Ctrl-C (SIGINT) to Snakemake\n")
+            log.flush()
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            break
         if not injected:
             running = subprocess.run(
                 ["squeue", "-h", "-t", "RUNNING", "-o", "%i"], capture_output=True, text=True
@@ -205,10 +236,12 @@ def slurm_fault(project: Path, cmd: list[str], action: str, rng) -> bool:
                 args = ["scancel", job] if action == "scancel" else ["scontrol", "requeue", job]
                 subprocess.run(args, capture_output=True)
                 log.write(f"=== fault injected: {' '.join(args)}\n")
-                injected = True
+                log.flush()
+                injected, injected_at = True, time.time()
         time.sleep(0.5)
-    out = proc.communicate()[0]
-    log.write(out or "")
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
     log.close()
     return injected
 
@@ -234,7 +267,9 @@ def main() -> int:
     reference = digest(reference_dir)
     print(f"reference run: {time.perf_counter() - started:.0f} s, {len(reference)} result files")
 
-    survived = injected = copies = 0
+    combos = [(stage, kind) for stage in STAGES for kind in KINDS]
+    rng.shuffle(combos)
+    survived = injected = copies = attempts = 0
     while injected < args.faults:
         copies += 1
         project = copy_project(work / f"copy-{copies}", args.config)
@@ -245,7 +280,8 @@ def main() -> int:
                 if slurm_fault(project, cmd, action, rng):
                     faults_here.append(action)
                 continue
-            stage, kind = rng.choice(list(STAGES)), rng.choice(KINDS)
+            stage, kind = combos[attempts % len(combos)]
+            attempts += 1
             if run_with_fault(project, cmd, stage, kind, rng):
                 faults_here.append(f"{kind} during {stage}")
         injected += len(faults_here)
