@@ -31,6 +31,10 @@ echo "== 2. training on the GPU =="
 timeout 240 python3 benchmarks/gpu_train_check.py 2>&1 | tee "$out/gpu_train_check.txt"
 
 echo "== 3. the smoke grid through the workflow on the GPU =="
+if [ -d .whl ] && ! python3 -c "import snakemake" 2>/dev/null; then  # wheels of gpu_wheels.txt
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
+        && export PYTHONPATH="/tmp/site:$PYTHONPATH"
+fi
 if python3 -c "import snakemake, ripser, persim, pydantic" 2>/dev/null; then
     timeout 300 python3 benchmarks/smoke_grid.py --accelerator gpu --models-per-job 640 \
         2>&1 | tee "$out/smoke_grid_gpu.txt"
