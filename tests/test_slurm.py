@@ -96,13 +96,15 @@ def test_tiny_workflow_runs_through_slurm_and_reruns_nothing(tmp_path):
             "--noheader",
             "--starttime",
             since,
-            "--format=JobID,JobName,State,AllocTRES",
+            "--format=JobID,JobName,State,AllocTRES,Submit",
         ],
         capture_output=True,
         text=True,
         timeout=60,
     ).stdout
+    submitted_since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
     rows = [line.split("|") for line in accounting.splitlines() if line]
+    rows = [r for r in rows if r[4] >= submitted_since]  # this run's jobs, not a previous test's
     jobs = [r for r in rows if not r[0].endswith((".batch", ".extern")) and "." not in r[0]]
     gpu_jobs = [r for r in jobs if "gres/gpu=1" in r[3]]
     assert len(gpu_jobs) == 1, accounting  # the training pack (both seeds) got the GPU request

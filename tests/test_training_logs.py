@@ -1,6 +1,7 @@
 """What a pack tells people: each member's training.log and TensorBoard events, and the job's progress lines."""
 
 import re
+import time
 
 from training_helpers import member, small, train
 
@@ -59,6 +60,10 @@ def test_a_resumed_member_logs_each_step_once(tmp_path):
     spec = member(tmp_path, "m", small(steps_per_epoch=100, log_every=5), 1)
     with pytest.raises(RuntimeError, match="node lost"):
         train([spec], tensorboard=True, save_every_steps=50, callbacks=[Crash()])
+    # TensorBoard reads event files in name order: the name holds the second it was created and a
+    # per-process counter, which in a long test session can pass 9 -> 10 and sort wrongly within one
+    # second. A real resume runs in a new process, seconds later.
+    time.sleep(1.1)
     train([spec], tensorboard=True)  # resumes at step 50; steps 55 was logged already
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
