@@ -45,7 +45,8 @@ def _new_file_mode(path: Path) -> int:
         return 0o666 & ~mask
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this host)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -59,7 +60,7 @@ def remove_stale_temporaries(path: Path) -> None:
     """Remove temporary files of earlier writes of ``path`` whose writer process is gone."""
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         parts = leftover.name[len(path.name) + 2 :].split(".")
-        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+        if parts and parts[0].isdigit() and not pid_alive(int(parts[0])):
             leftover.unlink(missing_ok=True)
 
 

@@ -17,6 +17,8 @@ import os
 import socket
 from pathlib import Path
 
+from .fileio import pid_alive
+
 log = logging.getLogger("vbpipe.runlock")
 
 
@@ -30,12 +32,9 @@ def _start_time(pid: int) -> str | None:
 
 
 def _alive(pid: int, started: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """Whether the process is still the one recorded (a reused pid has another start time)."""
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     now = _start_time(pid)
     return started is None or now is None or now == started
 
