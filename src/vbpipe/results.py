@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .constants import DEFAULT_UNIT_THRESHOLD, EMBEDDING_METHODS, SOLVED_ACCURACY  # noqa: F401
 from .errors import VbpipeError
 from .sidecar import file_sha256, read_sidecar
 
@@ -73,11 +74,6 @@ class StaleResultError(ResultsError):
 
 # ------------------------------------------------------------------------------------- constants
 
-#: ``|λ|`` above this counts as "on the unit circle" (the original's ``spectral_comparison``).
-DEFAULT_UNIT_THRESHOLD = 0.9
-#: A model is *solved* (and Table 1 counts its spectral error) when its accuracy is above this:
-#: the paper notebook's rule for running the EMT analysis.
-SOLVED_ACCURACY = 0.9
 #: Edges of the angle histogram: 36 bins of ``|arg λ|`` on ``[0, π]``.
 ANGLE_EDGES = np.linspace(0.0, np.pi, 37)
 #: Edges of the magnitude histogram: 20 bins of ``|λ|`` on ``[0, 2]`` (``|λ| ≥ 2`` in the last).
@@ -420,7 +416,6 @@ def experiment_outputs(
 
 # ------------------------------------------------------------------------------- analysis names
 
-EMBEDDING_METHODS = ("pca", "tsne", "mds", "isomap")
 #: t-SNE needs at least this many models (its perplexity, min(30, (n - 1) / 3), must be >= 4/3).
 TSNE_MIN_MODELS = 5
 SIGNATURE_TYPES = ("statistics", "histogram", "combined")

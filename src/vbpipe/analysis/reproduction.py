@@ -26,6 +26,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from ..constants import SOLVED_ACCURACY
 from ..taskspec import PAPER_TASKS
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 CELL = ["task", "hidden_dim", "l2_penalty"]
 MODEL_COLUMNS = CELL + ["curriculum_threshold", "seed", "accuracy", "spectral_error"]
 QUANTITIES = ("accuracy", "spectral_error")
-ACCURACY_THRESHOLD = 0.9
+ACCURACY_THRESHOLD = SOLVED_ACCURACY  # a model's spectral error counts above it
 #: Half a unit of the paper's last printed digit, per quantity.
 ROUNDING = {"accuracy": 0.005, "spectral_error": 0.00005}
 

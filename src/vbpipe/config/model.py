@@ -23,11 +23,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
+from ..constants import DEFAULT_UNIT_THRESHOLD, EMBEDDING_METHODS
 from ..errors import VbpipeError
 from ..taskspec import Task, TaskIdError, parse_task_id, seq_length_bounds
 
 ORIGINAL_HORIZONS = (10, 20, 40, 60, 100)
-EMBEDDING_METHODS = ("pca", "tsne", "mds", "isomap")
 WASSERSTEIN_METRICS = (
     "wasserstein",
     "wasserstein_separate",
@@ -337,7 +337,10 @@ class EvaluationSettings(_Section):
     n_batches: int = Field(10, ge=1, le=10_000, description="seeded test batches per length")
     batch_size: int = Field(64, ge=1, le=65_536, description="sequences per test batch")
     unit_threshold: float = Field(
-        0.9, gt=0, lt=2, description='|λ| above which an eigenvalue is "on the unit circle"'
+        DEFAULT_UNIT_THRESHOLD,
+        gt=0,
+        lt=2,
+        description='|λ| above which an eigenvalue is "on the unit circle"',
     )
     seq_lengths: Annotated[
         tuple[int, ...] | None,
