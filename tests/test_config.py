@@ -37,7 +37,10 @@ def test_quick_config_is_self_contained():
     config = load_workflow_config([ROOT / "config" / "quick.yaml"])
     assert list(config.experiments) == ["quick"]
     quick = config.experiments["quick"]
-    assert [v.name for v in quick.variants] == ["copy-L3-h32-l2_0-thr0.96", "copy-L3-h24-l2_0-thr0.96"]
+    assert [v.name for v in quick.variants] == [
+        "copy-L3-h32-l2_0-thr0.96",
+        "copy-L3-h24-l2_0-thr0.96",
+    ]
     assert quick.variants[0].config.task_id == (15, 0, 0)  # repeat copy for d = 4
     assert quick.evaluation.test_horizon == 200 and quick.evaluation.n_batches == 4
     assert config.execution.accelerator == "cpu"
@@ -62,7 +65,9 @@ def test_variant_names_stay_valid_for_any_float():
     name = variant_name(config, ["l2_penalty", "learning_rate"])
     assert name == "T1-L8-h128-l2_1e-6-thr0.9-lr0.5"
     assert variant_name(TrainConfig(l2_penalty=1e3), []) == "T1-L8-h128-l2_1000-thr0.96"
-    assert "+" not in variant_name(TrainConfig(l2_penalty=1e2, learning_rate=1e-7), ["learning_rate"])
+    assert "+" not in variant_name(
+        TrainConfig(l2_penalty=1e2, learning_rate=1e-7), ["learning_rate"]
+    )
 
 
 def test_later_files_and_dotted_overrides_win(tmp_path):
@@ -132,7 +137,8 @@ BAD = {
     "analysis length not evaluated": (("embedding: [pca]", "embedding: [pca]\n    seq_length: 5"),
                                       "seq_length: 5", ["seq_length", "5", "not an evaluated length"]),
     "evaluated length too short": (("analysis: {persistence: false}",
-                                    "analysis: {persistence: false}\n  tiny_c:\n    training: {task_id: '9,0,0', input_dim: 2}\n"
+                                    "analysis: {persistence: false}\n  tiny_c:\n"
+                                    "    training: {task_id: '9,0,0', input_dim: 2}\n"
                                     "    seeds: [1]\n    evaluation: {seq_lengths: [1, 2]}"),
                                    "seq_lengths", ["seq_lengths", "length 1"]),
     "test horizon zero": (("test_horizon: 30, n_batches: 2, figures: false", "test_horizon: 0"),
@@ -173,7 +179,9 @@ def test_empty_file_and_syntax_errors_name_the_file_and_line(tmp_path):
     empty = write(tmp_path, "", "empty.yaml")
     with pytest.raises(ConfigError, match="empty.yaml: the config file is empty"):
         load_workflow_config([empty])
-    broken = write(tmp_path, "experiments:\n  a: {training: {hidden_dim: 3}\n  b: 1\n", "broken.yaml")
+    broken = write(
+        tmp_path, "experiments:\n  a: {training: {hidden_dim: 3}\n  b: 1\n", "broken.yaml"
+    )
     with pytest.raises(ConfigError, match=r"broken.yaml:\d+: YAML syntax error"):
         load_workflow_config([broken])
     listing = write(tmp_path, "- 1\n- 2\n", "list.yaml")
@@ -206,6 +214,10 @@ def test_generated_docs_and_schema_are_up_to_date():
     assert json.loads((ROOT / SCHEMA_PATH).read_text()) == json_schema()
 
 
-@pytest.mark.parametrize("name", ["config/config.yaml", "config/quick.yaml", "tests/data/tiny.yaml"])
+@pytest.mark.parametrize(
+    "name", ["config/config.yaml", "config/quick.yaml", "tests/data/tiny.yaml"]
+)
 def test_shipped_configs_follow_the_generated_schema(name):
-    jsonschema.Draft202012Validator(json_schema()).validate(yaml.safe_load((ROOT / name).read_text()))
+    jsonschema.Draft202012Validator(json_schema()).validate(
+        yaml.safe_load((ROOT / name).read_text())
+    )

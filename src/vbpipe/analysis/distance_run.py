@@ -182,4 +182,3 @@ def analyze_fixed_points(
 
 def _longest(seq_length) -> int:
     return int(seq_length[-1]) if isinstance(seq_length, list | tuple) else int(seq_length)
-
