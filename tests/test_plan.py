@@ -113,10 +113,11 @@ def test_fingerprints_follow_imports(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("from vbpipe.config.experiments import load_workflow_config\n")
     files = {p.relative_to(ROOT / "src" / "vbpipe").as_posix() for p in module_closure(script)}
-    assert {"config/experiments.py", "config/model.py", "taskspec.py", "__init__.py"} <= files
+    assert {"config/experiments.py", "config/training.py", "taskspec.py", "__init__.py"} <= files
     assert not any(f.startswith(("training", "evaluation", "analysis")) for f in files), files
     train = {p.name for p in module_closure(module="vbpipe.jobs.train")}
-    assert "experiments.py" not in train  # training does not rerun when the YAML reader changes
+    # training does not rerun when the YAML reader or another config section changes
+    assert {"training.py", "base.py"} <= train and not {"experiments.py", "sections.py"} & train
     assert training_code() == code_fingerprint(module="vbpipe.jobs.train")
 
 

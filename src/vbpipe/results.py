@@ -368,7 +368,13 @@ def _setting(settings, key: str, default=None):
     return getattr(settings, key, default)
 
 
-def analysis_outputs(experiment, analysis=None, n_models: int | None = None, root=RESULTS_ROOT):
+def analysis_outputs(
+    experiment,
+    analysis=None,
+    n_models: int | None = None,
+    root=RESULTS_ROOT,
+    input_phase_tasks: Iterable[str] = (),
+):
     """The files of an experiment's analyses for its settings (``eigenvalue``: bool,
     ``embedding``: methods, ``persistence``: bool, ``persistence_metric``; a mapping or an object
     with those attributes). t-SNE is left out below :data:`TSNE_MIN_MODELS` models."""
@@ -391,6 +397,9 @@ def analysis_outputs(experiment, analysis=None, n_models: int | None = None, roo
         files += [_join(base, "diagnostics", n) for n in DIAGNOSTICS_OUTPUTS]
     if _setting(analysis, "fixed_points", 0):
         files += [_join(base, "fixed_points", n) for n in FIXED_POINT_OUTPUTS]
+    input_phase_tasks = list(input_phase_tasks)
+    if _setting(analysis, "input_phase", 0) and input_phase_tasks:
+        files += [_join(base, "input_phase", n) for n in input_phase_outputs(input_phase_tasks)]
     return files
 
 
@@ -400,6 +409,7 @@ def experiment_outputs(
     analysis=None,
     n_models: int | None = None,
     root: PathLike = RESULTS_ROOT,
+    input_phase_tasks: Iterable[str] = (),
 ) -> list[str]:
     """Every experiment-level file: the table and its arrays, the summary, Table 1, the global
     figures, the paper figures (and choice) per task label, and the analyses' files."""
@@ -411,7 +421,7 @@ def experiment_outputs(
     for task in tasks:
         for name in (*paper_figure_names(task), paper_choice_name(task)):
             files.append(_join(root, experiment, PAPER_FIGURES_DIRNAME, name))
-    return files + analysis_outputs(experiment, analysis, n_models, root)
+    return files + analysis_outputs(experiment, analysis, n_models, root, input_phase_tasks)
 
 
 # ------------------------------------------------------------------------------- analysis names
@@ -462,6 +472,12 @@ def distance_outputs(metrics: Iterable[str]) -> list[str]:
 #: ``analysis/fixed_points/``).
 DIAGNOSTICS_OUTPUTS = ("diagnostics.json", "diagnostics.txt")
 FIXED_POINT_OUTPUTS = ("fixed_points.json", "fixed_point_counts.png", "fixed_points_example.png")
+
+
+def input_phase_outputs(tasks: Iterable[str]) -> list[str]:
+    """Files of the input-phase analysis (in ``analysis/input_phase/``), one figure per task."""
+    figures = [f"input_phase_{task}.png" for task in tasks]
+    return ["input_phase.json", *figures, "input_phase_linearisation.png", "input_phase_growth.png"]
 
 
 def persistence_outputs(metric: str, embedding_method: str, figures: bool = True) -> list[str]:

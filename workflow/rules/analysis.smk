@@ -195,3 +195,36 @@ for experiment in EXPERIMENTS.values():
                 code=FINGERPRINT["analyze_fixed_points"],
             script:
                 "../scripts/analyze_fixed_points.py"
+
+    if input_phase_tasks(experiment):
+
+        rule:
+            name:
+                rule_name("analyze_input_phase", experiment.name)
+            input:
+                checkpoints=[
+                    layout.model_file(experiment.name, v.name, seed, "checkpoint")
+                    for _, v, seed in input_phase_models(experiment)
+                ],
+            output:
+                analysis_outputs(
+                    experiment.name,
+                    "input_phase",
+                    layout.input_phase_outputs(input_phase_tasks(experiment)),
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_input_phase_log"),
+            benchmark:
+                layout.experiment_file(experiment.name, "analyze_input_phase_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                names=[
+                    f"{v.name}/model-{seed}"
+                    for _, v, seed in input_phase_models(experiment)
+                ],
+                tasks=input_phase_tasks(experiment),
+                code=FINGERPRINT["analyze_input_phase"],
+            script:
+                "../scripts/analyze_input_phase.py"

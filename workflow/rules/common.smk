@@ -288,6 +288,32 @@ def fixed_point_models(experiment, what):
     ]
 
 
+def input_phase_models(experiment):
+    """Per task label, a seeded subset of the fixed-length models (analysis.input_phase of them):
+    ``[(task, variant, seed), ...]`` in config order."""
+    import random
+
+    by_task = {}
+    for variant in experiment.variants:
+        if isinstance(variant.config.seq_length, int):
+            for seed in variant.seeds:
+                by_task.setdefault(variant.task_label, []).append((variant, seed))
+    chosen = []
+    for task, models in by_task.items():
+        k = min(experiment.analysis.input_phase, len(models))
+        picks = sorted(
+            random.Random(f"input-phase-{task}").sample(range(len(models)), k)
+        )
+        chosen += [(task, *models[i]) for i in picks]
+    return chosen
+
+
+def input_phase_tasks(experiment):
+    if not experiment.analysis.input_phase:
+        return []
+    return sorted({task for task, _, _ in input_phase_models(experiment)})
+
+
 #: Report captions (workflow/report/) of the analyses' figures, by file name pattern.
 CAPTIONS = {
     "complex_plane_examples.png": "eigenvalue_examples.rst",
@@ -302,6 +328,9 @@ CAPTIONS = {
     "_distances.png": "distances.rst",
     "fixed_point_counts.png": "fixed_point_counts.rst",
     "fixed_points_example.png": "fixed_points.rst",
+    "input_phase_linearisation.png": "input_phase_linearisation.rst",
+    "input_phase_growth.png": "input_phase_growth.rst",
+    "input_phase_": "input_phase.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }
@@ -310,6 +339,8 @@ CAPTIONS = {
 def caption_of(name):
     for pattern, caption in CAPTIONS.items():
         if name == pattern or (pattern.startswith("_") and name.endswith(pattern)):
+            return caption
+        if pattern.endswith("_") and name.startswith(pattern) and name.endswith(".png"):
             return caption
     return None
 
@@ -374,6 +405,7 @@ def all_targets():
             tasks=experiment.task_labels,
             analysis=experiment.analysis,
             n_models=experiment.n_models,
+            input_phase_tasks=input_phase_tasks(experiment),
         )
         if experiment.reproduces_paper:
             targets += [

@@ -10,14 +10,14 @@ import json
 import sys
 from pathlib import Path
 
-from .model import (
+from .sections import (
     AnalysisSettings,
     ComparisonSpec,
     EvaluationSettings,
     ExecutionSettings,
     Seeds,
-    TrainConfig,
 )
+from .training import TrainConfig
 
 SECTIONS = (
     (
@@ -66,7 +66,7 @@ SECTIONS = (
 
 HEADER = """# Configuration keys
 
-Generated from `src/vbpipe/config/model.py` by `python -m vbpipe.config.docs`; do not edit by hand.
+Generated from `src/vbpipe/config/training.py` and `sections.py` by `python -m vbpipe.config.docs`; do not edit by hand.
 
 A config file holds:
 
@@ -182,7 +182,7 @@ def json_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "urn:vbpipe:schema:config",
-        "description": "vbpipe workflow configuration (generated from vbpipe.config.model; see "
+        "description": "vbpipe workflow configuration (generated from vbpipe.config's typed models; see "
         "config/README.md). vbpipe itself checks configs with the typed model, which also checks "
         "what a schema cannot (task ids, lengths, names).",
         "type": "object",

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..taskspec import PAPER_TASKS, Task, TaskIdError, seq_length_bounds, task_label
-from .model import (
-    TRAINING_KEYS,
+from .base import ConfigError
+from .sections import (
     AnalysisSettings,
     ComparisonSpec,
-    ConfigError,
     EvaluationSettings,
     ExecutionSettings,
     Seeds,
-    TrainConfig,
 )
+from .training import TRAINING_KEYS, TrainConfig
 from .yamlfile import Located, format_path, load_config
 
 log = logging.getLogger("vbpipe.config")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .model import TrainConfig
+from .training import TrainConfig
 
 
 def experiment_config_json(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import ConfigError
+from .base import ConfigError
 
 KeyPath = tuple  # e.g. ("experiments", "paper", "sweep", "hidden_dim", 2)
 

@@ -1,0 +1,131 @@
+"""The input-phase job: how a subset of an experiment's models handle the input phase, beside EMT's
+naive and gated circuits for the same tasks (the science: :mod:`vbpipe.evaluation.input_phase`; the
+findings: ``docs/input_phase.md``).
+
+Per model: the routing of inputs into the variable memories and its contamination, the effective
+operator's composition and shift strengths over the input and output phases, the accuracy with tanh
+replaced by the identity in one phase, and the per-step growth of perturbations in the output phase
+(neutral linear memory ≈ 1, saturated attractors < 1). Per task, the same for both circuits, built with
+the models' hidden size (or the smallest a circuit needs). Writes ``input_phase.json`` and the figures
+named by :func:`vbpipe.results.input_phase_outputs`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..checkpoint import load_model
+from ..circuits import build_circuit, min_hidden_dim
+from ..evaluation.input_phase import (
+    analyse_input_phase,
+    growth_figure,
+    input_phase_figure,
+    linearisation_figure,
+    perturbation_growth,
+    phase_linearisation_accuracy,
+)
+from ..fileio import save_figure, write_json
+from ..taskspec import task_label
+
+CIRCUIT_STYLES = {
+    "naive circuit": {"color": "k", "ls": "--"},
+    "gated circuit": {"color": "C3", "ls": ":"},
+}
+
+
+def _describe(weights, task_id, d: int, length: int, use_eos: bool, inputs) -> dict:
+    analysis = analyse_input_phase(weights, task_id, d, length, 2 * length, use_eos)
+    growth = perturbation_growth(
+        weights, inputs[:, :16], start=2 * length, steps=20, use_eos=use_eos
+    )
+    return {
+        "analysis": analysis,
+        "summary": analysis.summary(),
+        "linearisation": phase_linearisation_accuracy(
+            weights, task_id, d, length, inputs, 200, use_eos
+        ),
+        "growth": growth,
+        "n_neutral": int(np.sum(growth > 0.95)),
+    }
+
+
+def analyze_input_phase(
+    checkpoints: Sequence[str | os.PathLike],
+    names: Sequence[str],
+    out_dir: str | os.PathLike,
+    *,
+    tasks: Sequence[str],
+    seed: int = 0,
+) -> list[Path]:
+    """Analyse ``checkpoints`` (models of fixed length) and, per task label in ``tasks`` (the order
+    of the figures), the naive and gated circuits."""
+    out = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    rows, per_task, linearisation, curves = [], {t: {} for t in tasks}, {}, {}
+    circuits_done = set()
+    for path, name in zip(checkpoints, names, strict=True):
+        model = load_model(path)
+        hp = model.hparams
+        d, length, use_eos = int(hp["input_dim"]), int(hp["seq_length"]), bool(hp["use_eos"])
+        task_id = tuple(int(t) for t in hp["task_id"])
+        label = task_label(task_id, d)
+        inputs = rng.choice((-1.0, 1.0), size=(length, 256, d))
+        found = _describe(model.weights, task_id, d, length, use_eos, inputs)
+        per_task.setdefault(label, {})[f"{name}"] = found["analysis"]
+        linearisation.setdefault(label, {}).setdefault("trained", []).append(found["linearisation"])
+        curves.setdefault(f"{label} {name}", found["growth"])
+        rows.append({"model": name, "task": label, "kind": "trained", **_json(found)})
+        if label in circuits_done:
+            continue
+        circuits_done.add(label)
+        for kind in ("naive", "gated"):
+            hidden = max(int(hp["hidden_dim"]), min_hidden_dim(kind, d, length))
+            weights = build_circuit(kind, task_id, d, length, hidden, seed=1, use_eos=use_eos)
+            found = _describe(weights, task_id, d, length, use_eos, inputs)
+            per_task[label][f"{kind} circuit"] = found["analysis"]
+            linearisation[label].setdefault(kind, []).append(found["linearisation"])
+            curves.setdefault(f"{kind} circuit {label}", found["growth"])
+            rows.append({"model": f"{kind} circuit", "task": label, "kind": kind, **_json(found)})
+    written = [write_json(out / "input_phase.json", {"models": rows})]
+    for label in tasks:
+        analyses = per_task.get(label) or {}
+        written.append(
+            save_figure(
+                input_phase_figure(
+                    analyses,
+                    f"{label}: memories and effective operator over the input phase (shaded) and "
+                    "the first 2L output steps",
+                    CIRCUIT_STYLES,
+                ),
+                out / f"input_phase_{label}.png",
+            )
+        )
+    written.append(
+        save_figure(
+            linearisation_figure(
+                {t: linearisation.get(t, {}) for t in tasks},
+                "Accuracy when tanh is replaced by the identity in one phase",
+            ),
+            out / "input_phase_linearisation.png",
+        )
+    )
+    written.append(
+        save_figure(
+            growth_figure(curves, "Output phase: growth of perturbations per step", steps=20),
+            out / "input_phase_growth.png",
+        )
+    )
+    return written
+
+
+def _json(found: dict) -> dict:
+    return {
+        **found["summary"],
+        "linearisation": found["linearisation"],
+        "n_neutral": found["n_neutral"],
+        "top_growth": float(found["growth"][0]) if len(found["growth"]) else None,
+    }
