@@ -66,6 +66,7 @@ def analyze_input_phase(
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     rows, per_task, linearisation, curves = [], {t: {} for t in tasks}, {}, {}
+    circuits: dict[str, dict] = {}  # drawn after the models
     circuits_done = set()
     for path, name in zip(checkpoints, names, strict=True):
         model = load_model(path)
@@ -86,13 +87,13 @@ def analyze_input_phase(
             hidden = max(int(hp["hidden_dim"]), min_hidden_dim(kind, d, length))
             weights = build_circuit(kind, task_id, d, length, hidden, seed=1, use_eos=use_eos)
             found = _describe(weights, task_id, d, length, use_eos, inputs)
-            per_task[label][f"{kind} circuit"] = found["analysis"]
+            circuits.setdefault(label, {})[f"{kind} circuit"] = found["analysis"]
             linearisation[label].setdefault(kind, []).append(found["linearisation"])
             curves.setdefault(f"{kind} circuit {label}", found["growth"])
             rows.append({"model": f"{kind} circuit", "task": label, "kind": kind, **_json(found)})
     written = [write_json(out / "input_phase.json", {"models": rows})]
     for label in tasks:
-        analyses = per_task.get(label) or {}
+        analyses = {**(per_task.get(label) or {}), **circuits.get(label, {})}
         written.append(
             save_figure(
                 input_phase_figure(
