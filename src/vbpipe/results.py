@@ -374,6 +374,7 @@ def analysis_outputs(
     n_models: int | None = None,
     root=RESULTS_ROOT,
     input_phase_tasks: Iterable[str] = (),
+    variable_length: bool = False,
 ):
     """The files of an experiment's analyses for its settings (``eigenvalue``: bool,
     ``embedding``: methods, ``persistence``: bool, ``persistence_metric``; a mapping or an object
@@ -400,6 +401,8 @@ def analysis_outputs(
     input_phase_tasks = list(input_phase_tasks)
     if _setting(analysis, "input_phase", 0) and input_phase_tasks:
         files += [_join(base, "input_phase", n) for n in input_phase_outputs(input_phase_tasks)]
+    if variable_length:
+        files += [_join(base, "variable_length", n) for n in VARIABLE_LENGTH_OUTPUTS]
     return files
 
 
@@ -410,6 +413,7 @@ def experiment_outputs(
     n_models: int | None = None,
     root: PathLike = RESULTS_ROOT,
     input_phase_tasks: Iterable[str] = (),
+    variable_length: bool = False,
 ) -> list[str]:
     """Every experiment-level file: the table and its arrays, the summary, Table 1, the global
     figures, the paper figures (and choice) per task label, and the analyses' files."""
@@ -421,7 +425,9 @@ def experiment_outputs(
     for task in tasks:
         for name in (*paper_figure_names(task), paper_choice_name(task)):
             files.append(_join(root, experiment, PAPER_FIGURES_DIRNAME, name))
-    return files + analysis_outputs(experiment, analysis, n_models, root, input_phase_tasks)
+    return files + analysis_outputs(
+        experiment, analysis, n_models, root, input_phase_tasks, variable_length
+    )
 
 
 # ------------------------------------------------------------------------------- analysis names
@@ -472,6 +478,15 @@ def distance_outputs(metrics: Iterable[str]) -> list[str]:
 #: ``analysis/fixed_points/``).
 DIAGNOSTICS_OUTPUTS = ("diagnostics.json", "diagnostics.txt")
 FIXED_POINT_OUTPUTS = ("fixed_points.json", "fixed_point_counts.png", "fixed_points_example.png")
+
+
+#: Files of the variable-length analysis (``analysis/variable_length/``).
+VARIABLE_LENGTH_OUTPUTS = (
+    "variable_length.json",
+    "variable_length_conditions.png",
+    "variable_length_per_step.png",
+    "variable_length_roots.png",
+)
 
 
 def input_phase_outputs(tasks: Iterable[str]) -> list[str]:

@@ -228,3 +228,24 @@ for experiment in EXPERIMENTS.values():
                 code=FINGERPRINT["analyze_input_phase"],
             script:
                 "../scripts/analyze_input_phase.py"
+
+    if experiment.has_variable_length:
+
+        rule:
+            name:
+                rule_name("analyze_variable_length", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+            output:
+                analysis_outputs(
+                    experiment.name, "variable_length", layout.VARIABLE_LENGTH_OUTPUTS
+                ),
+            log:
+                layout.experiment_file(experiment.name, "analyze_variable_length_log"),
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                code=FINGERPRINT["analyze_variable_length"],
+            script:
+                "../scripts/analyze_variable_length.py"

@@ -331,6 +331,9 @@ CAPTIONS = {
     "input_phase_linearisation.png": "input_phase_linearisation.rst",
     "input_phase_growth.png": "input_phase_growth.rst",
     "input_phase_": "input_phase.rst",
+    "variable_length_conditions.png": "variable_length_conditions.rst",
+    "variable_length_per_step.png": "variable_length_per_step.rst",
+    "variable_length_roots.png": "variable_length_roots.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }
@@ -406,6 +409,7 @@ def all_targets():
             analysis=experiment.analysis,
             n_models=experiment.n_models,
             input_phase_tasks=input_phase_tasks(experiment),
+            variable_length=experiment.has_variable_length,
         )
         if experiment.reproduces_paper:
             targets += [

@@ -98,8 +98,8 @@ def analyze_input_phase(
             save_figure(
                 input_phase_figure(
                     analyses,
-                    f"{label}: memories and effective operator over the input phase (shaded) and "
-                    "the first 2L output steps",
+                    f"{label}: memories and effective operator over the input phase (shaded)\n"
+                    "and the first 2L output steps",
                     CIRCUIT_STYLES,
                 ),
                 out / f"input_phase_{label}.png",
@@ -109,14 +109,14 @@ def analyze_input_phase(
         save_figure(
             linearisation_figure(
                 {t: linearisation.get(t, {}) for t in tasks},
-                "Accuracy when tanh is replaced by the identity in one phase",
+                "Accuracy with tanh replaced\nby the identity in one phase",
             ),
             out / "input_phase_linearisation.png",
         )
     )
     written.append(
         save_figure(
-            growth_figure(curves, "Output phase: growth of perturbations per step", steps=20),
+            growth_figure(curves, "Output phase:\ngrowth of perturbations per step", steps=20),
             out / "input_phase_growth.png",
         )
     )

@@ -102,6 +102,11 @@ class Experiment:
         return tuple(sorted({v.task_label for v in self.variants}))
 
     @property
+    def has_variable_length(self) -> bool:
+        """Whether some variant draws its sequence length per batch."""
+        return any(isinstance(v.config.seq_length, tuple) for v in self.variants)
+
+    @property
     def reproduces_paper(self) -> bool:
         """Whether some variant is one of the paper's Table 1 settings (T1-T4, d = L = 8)."""
         return any(
