@@ -30,7 +30,9 @@ def test_paper_config_has_the_full_grid_in_readable_variants():
     assert t3.config.epochs == 10 and t3.seeds == tuple(range(1, 21))
     assert config.experiments["varlen_3_7"].variants[0].name == "T1-L3-7-h96-l2_0-thr0.96"
     assert paper.analysis_length == 8 and config.execution.models_per_job == 640
-    assert set(config.comparisons) == {"paper_hidden", "copy_vs_varlen"}
+    assert set(config.comparisons) == {"paper_hidden", "copy_vs_varlen", "paper_vs_circuits"}
+    circuits = {v.name for v in config.experiments["emt_circuits"].variants}
+    assert "T2-L8-h128-l2_0-thr0.96-circuit_gated" in circuits and len(circuits) == 8
 
 
 def test_quick_config_is_self_contained():

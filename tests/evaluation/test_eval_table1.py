@@ -220,6 +220,7 @@ def test_csv_and_latex_text():
     assert list(parsed[0]) == [
         "task",
         "task_id",
+        "model_type",
         "hidden_dim",
         "l2_penalty",
         "spectral_error",
@@ -230,6 +231,7 @@ def test_csv_and_latex_text():
         "cell",
     ]
     assert parsed[0]["task"] == "T1" and float(parsed[0]["spectral_error"]) == pytest.approx(0.004)
+    assert {row["model_type"] for row in parsed} == {"rnn"}  # no model_type parameter: trained
     assert parsed[1]["spectral_error"] == ""
     tex = table1_latex(df)
     assert r"\multicolumn{3}{c}{hidden 64}" in tex and r"\multicolumn{3}{c}{hidden 128}" in tex
@@ -246,3 +248,20 @@ def test_range_models_have_no_error_without_a_length():
     assert np.isnan(df["spectral_error"][0]) and df["accuracy"][0] == pytest.approx(0.99)
     df = table1_frame(records_to_table([record]), seq_length=8)
     assert df["spectral_error"][0] == pytest.approx(0.01)
+
+
+def test_circuits_get_cells_of_their_own():
+    """A naive circuit (0.83) and a gated one (1.0) of the same task, hidden size and seed are two
+    cells: merged, the per-seed max would report the naive circuit as exact."""
+    records = []
+    for kind, accuracy in (("circuit_naive", 0.83), ("circuit_gated", 1.0), ("rnn", 0.97)):
+        record = metrics_record(spec(T1, 128, 0.0, 0.9, 1, accuracy, 1e-9))
+        record["params"]["model_type"] = kind
+        record["identity"]["variant"] += f"-{kind}"
+        records.append(record)
+    df = table1_frame(records_to_table(records))
+    assert list(df["model_type"]) == ["rnn", "circuit_gated", "circuit_naive"]
+    assert list(df["accuracy"]) == pytest.approx([0.97, 1.0, 0.83])
+    assert list(df["n_models"]) == [1, 1, 1]
+    tex = table1_latex(df)
+    assert "T1 (circuit\\_naive) & --- (0.83)" in tex, tex  # not solved: no valid error

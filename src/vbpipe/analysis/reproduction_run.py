@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..evaluation.table1 import TRAINED
 from ..fileio import save_figure, write_csv, write_text
 from ..reference import paper_table1
-from ..results import as_experiment
+from ..results import ResultsError, as_experiment
 from .reproduction import compare_with_paper, reproduce_table1, verdict_counts
 from .reproduction_figure import plot_table1_comparison
 from .reproduction_render import comparison_markdown
@@ -29,9 +30,18 @@ def reproduce_paper_table1(
     model's longest evaluated length), beside the paper's published cells: ``csv`` (every cell,
     ours with a seed-bootstrap interval, the paper's value, a verdict per quantity), ``markdown``
     (the same as a readable table) and ``figure``. Cells the paper does not have are kept and
-    marked "not comparable"."""
+    marked "not comparable". Analytic circuits (``model_type: circuit_*``) are left out: the paper's
+    cells are trained models."""
     results = as_experiment(experiment).at_length(seq_length)
-    models = results.table[
+    table = results.table
+    if "model_type" in table.columns:
+        table = table[table["model_type"].astype(object).fillna(TRAINED).astype(str) == TRAINED]
+    if table.empty:
+        raise ResultsError(
+            f"{results.source or 'this experiment'} has no trained models to set beside the "
+            "paper's Table 1 (analytic circuits are not compared with it)"
+        )
+    models = table[
         ["task", "hidden_dim", "l2_penalty", "curriculum_threshold", "seed", "accuracy",
          "spectral_error"]
     ]  # fmt: skip

@@ -13,12 +13,14 @@ table (:mod:`vbpipe.results`):
    the error exists (some unit-circle eigenvalue on both sides). With ``require_count_match`` it
    must also have exactly as many unit-circle eigenvalues as Φ (the original's metric was NaN
    otherwise).
-3. Per cell ``(task, hidden_dim, l2_penalty)`` and seed (the models of a seed differ by
+3. Per cell ``(task, model_type, hidden_dim, l2_penalty)`` and seed (the models of a seed differ by
    curriculum threshold): accuracy = **max**, spectral error = **min** of the valid errors.
 4. Per cell: the **mean over seeds**; the error over the seeds that have a valid one. The cell
    reads ``"0.0005 (1.00)"``, or ``"— (0.50)"`` when no seed has a valid error.
 
-A model without an ``l2_penalty`` parameter counts as L2 0. Rows: the paper's tasks first
+A model without an ``l2_penalty`` parameter counts as L2 0, one without ``model_type`` as a trained
+``rnn``: analytic circuits (``circuit_naive``, ``circuit_gated``) get cells of their own, never
+merged with the trained models of the same task. Rows: the paper's tasks first
 (T1..T4), then other task labels; then hidden size and L2. No file I/O here: :func:`table1_csv`
 and :func:`table1_latex` return text.
 """
@@ -32,10 +34,12 @@ from ..results import MODEL_KEY, SOLVED_ACCURACY, ResultsError
 from ..taskspec import PAPER_TASKS
 
 DASH = "—"
-CELL = ["task", "task_id", "hidden_dim", "l2_penalty"]
+CELL = ["task", "task_id", "model_type", "hidden_dim", "l2_penalty"]
+TRAINED = "rnn"
 CSV_COLUMNS = (
     "task",
     "task_id",
+    "model_type",
     "hidden_dim",
     "l2_penalty",
     "spectral_error",
@@ -74,7 +78,7 @@ def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
     if "hidden_dim" not in models.columns:
         raise ResultsError("Table 1 needs the hidden_dim parameter of every model")
     models = models.reindex(
-        columns=["task", "task_id", "hidden_dim", "l2_penalty", "model_accuracy"]
+        columns=["task", "task_id", "model_type", "hidden_dim", "l2_penalty", "model_accuracy"]
     )
     return models.join(errors).reset_index()
 
@@ -91,6 +95,7 @@ def table1_frame(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CSV_COLUMNS})
     models = _model_entries(table, seq_length)
     models["l2_penalty"] = models["l2_penalty"].astype(float).fillna(0.0)
+    models["model_type"] = models["model_type"].astype(object).fillna(TRAINED).astype(str)
     models["hidden_dim"] = models["hidden_dim"].astype(int)
     accuracy = models["model_accuracy"].astype(float)
     error = models["spectral_error"].astype(float)
@@ -117,12 +122,15 @@ def table1_frame(
     ]
     paper_rank = {",".join(map(str, ids)): i for i, ids in enumerate(PAPER_TASKS.values())}
     cells["_rank"] = cells["task_id"].map(lambda t: paper_rank.get(t, len(paper_rank)))
-    cells = cells.sort_values(["_rank", "task", "hidden_dim", "l2_penalty"], kind="stable")
+    cells["_circuit"] = cells["model_type"] != TRAINED
+    order = ["_rank", "task", "_circuit", "model_type", "hidden_dim", "l2_penalty"]
+    cells = cells.sort_values(order, kind="stable")
     return cells[list(CSV_COLUMNS)].reset_index(drop=True)
 
 
 def table1_csv(frame: pd.DataFrame) -> str:
-    """Long-form CSV: one line per (task, hidden, L2); empty field for a missing spectral error."""
+    """Long-form CSV: one line per (task, model type, hidden, L2); empty field for a missing
+    spectral error."""
     return frame.to_csv(index=False, lineterminator="\n")
 
 
@@ -143,17 +151,21 @@ def _latex_escape(text: str) -> str:
 
 
 def table1_latex(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """The paper's layout: rows = tasks, column groups = hidden size, columns = L2 penalty (a pivot
-    of the cells; a missing cell is empty)."""
+    """The paper's layout: rows = tasks (a circuit's row reads "T2 (circuit_naive)"), column
+    groups = hidden size, columns = L2 penalty (a pivot of the cells; a missing cell is empty)."""
     latex_cells = frame.assign(
         latex=[
             format_cell(e, a, "---")
             for e, a in zip(frame["spectral_error"], frame["accuracy"], strict=True)
-        ]
+        ],
+        row=[
+            task if kind == TRAINED else f"{task} ({kind})"
+            for task, kind in zip(frame["task"], frame["model_type"], strict=True)
+        ],
     )
-    tasks = list(dict.fromkeys(latex_cells["task"]))
+    tasks = list(dict.fromkeys(latex_cells["row"]))
     grid = latex_cells.pivot_table(
-        index="task", columns=["hidden_dim", "l2_penalty"], values="latex", aggfunc="first"
+        index="row", columns=["hidden_dim", "l2_penalty"], values="latex", aggfunc="first"
     )
     grid = grid.reindex(index=tasks).sort_index(axis=1)
     hiddens = list(dict.fromkeys(h for h, _ in grid.columns))
