@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from vbpipe.checkpoint import load_model
@@ -91,6 +92,29 @@ def test_variable_length_training_through_the_cli(tmp_path):
     model = load_model(tmp_path / "exp" / "model-5" / "checkpoint" / "model.pt")
     assert model.hparams["seq_length"] == [2, 3]
 
+    # evaluated at each length, then vbpipe analyze variable_length: per-length means of the
+    # table, and the best linear filter beside them (repeat copy), under the run's name
+    from vbpipe.analysis.variable_length_run import linear_ceiling
+
+    exp = tmp_path / "exp"
+    argv = ["evaluate", "--models_dir", str(exp), "--seq_length", "2", "3", "--n_batches", "2",
+            "--no_figures"]  # fmt: skip
+    assert main(argv) == 0
+    table = exp / "evaluation_table.csv"
+    argv = ["analyze", "variable_length", "--table_file", str(table),
+            "--arrays_file", str(exp / "evaluation_arrays.npz")]  # fmt: skip
+    assert main(argv) == 0
+    found = json.loads((exp / "analysis" / "variable_length" / "variable_length.json").read_text())
+    rows = pd.read_csv(table)
+    assert found["lengths"] == [2, 3] and list(found["accuracy"]) == ["exp"]
+    for length in (2, 3):
+        expected = rows.loc[rows["eval_length"] == length, "accuracy"].mean()
+        assert found["accuracy"]["exp"][str(length)] == pytest.approx(expected)
+        ceiling = linear_ceiling([2, 3], 200)[length].mean()
+        assert found["linear_ceiling"][str(length)] == pytest.approx(ceiling)
+        assert 0.5 < ceiling < 1.0  # one operator cannot shift with periods 2 and 3 at once
+    assert (exp / "analysis" / "variable_length" / "variable_length_roots.png").stat().st_size > 0
+
 
 def test_task_explainer(capsys):
     assert main(["task", "T3"]) == 0
@@ -172,6 +196,19 @@ def test_analytic_circuits_are_built_and_evaluated_like_trained_models(tmp_path,
         assert metrics["training"]["train_steps"] == 0
         accuracy[kind] = metrics["model"]["accuracy"]
     assert accuracy["circuit_gated"] == 1.0 and accuracy["circuit_naive"] < 0.99, accuracy
+
+    # vbpipe analyze input_phase on the two circuits as "models": the naive one leaks inputs into
+    # the memories by the end of the input phase, the gated one does not (the known answer).
+    out = tmp_path / "input_phase"
+    models = [str(tmp_path / kind / "model-1") for kind in ("circuit_naive", "circuit_gated")]
+    argv = ["analyze", "input_phase", "--models", *models, "--names", "naive", "gated",
+            "--output_dir", str(out)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    rows = {r["model"]: r for r in json.loads((out / "input_phase.json").read_text())["models"]}
+    assert rows["naive"]["contamination_end_of_input"] > 0.01
+    assert rows["gated"]["contamination_end_of_input"] < 1e-9
+    assert rows["gated"]["linearisation"]["none"] == 1.0
+    assert (out / "input_phase_growth.png").stat().st_size > 0
 
 
 def test_every_stage_has_a_subcommand():

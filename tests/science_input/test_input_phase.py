@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import DIAG4, DIAG4_SIGNED
+from inputphase_helpers import DIAG4, DIAG4_SIGNED
 from matplotlib.figure import Figure
 
 from vbpipe.circuits import gated_circuit, naive_circuit
@@ -187,7 +187,11 @@ def test_perturbation_growth_known_answers(rng):
     1/steps). The gated circuit's frame is not orthonormal (gate pairs), so its neutral values
     deviate from 1 by the frame's condition number to the power 1/steps. A contracting linear map
     shrinks everything."""
-    from vbpipe.evaluation.input_phase import growth_figure, perturbation_growth
+    from vbpipe.evaluation.input_phase import (
+        growth_by_task_figure,
+        growth_figure,
+        perturbation_growth,
+    )
 
     u = rng.choice((-1.0, 1.0), size=(4, 3, 4))
     copy = perturbation_growth(naive_circuit(COPY4, 4, 4, 24), u, start=2, steps=12)
@@ -197,3 +201,7 @@ def test_perturbation_growth_known_answers(rng):
     small = {"W_ih": np.eye(6)[:, :4] * 1e-3, "W_hh": 0.5 * np.eye(6), "W_r": np.eye(6)[:4]}
     np.testing.assert_allclose(perturbation_growth(small, u, 0, 5), 0.5, rtol=1e-4)
     assert isinstance(growth_figure({"copy": copy, "gated": gated}, steps=12), Figure)
+    panels = {"copy": {"trained": [copy, 0.9 * copy]}, "diag": {"gated circuit": [gated]}}
+    fig = growth_by_task_figure(panels, {"gated circuit": {"color": "C3"}}, steps=12)
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
+    assert legends[0][0] == "trained (2)" and legends[1][0] == "gated circuit"  # one entry a kind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DIAG4, DIAG4_SIGNED, accuracy, all_inputs, simulate
+from inputphase_helpers import DIAG4, DIAG4_SIGNED, accuracy, all_inputs, simulate
 
 from vbpipe.circuits import naive_circuit
 from vbpipe.evaluation.linear_limits import (

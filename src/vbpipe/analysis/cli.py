@@ -1,4 +1,4 @@
-"""The ``analyze`` command: ``eigenvalue``, ``embedding``, ``persistence`` and ``compare``.
+"""The ``analyze`` command: one subcommand per analysis (:data:`SUBCOMMANDS`).
 
 :func:`add_analyze_parser` adds it to the main CLI's subparsers; each subcommand sets ``func``
 (``args.func(args)`` runs it and returns 0). Importing this module is cheap (argparse and
@@ -39,6 +39,8 @@ SUBCOMMANDS = (
     "distances",
     "diagnostics",
     "fixed_points",
+    "input_phase",
+    "variable_length",
 )
 DISTANCES = ("chi2", "kl", "bhattacharyya", "hausdorff", "procrustes")
 #: ``--eigenvalue_key`` values (this project's earlier flag) and the spectrum each selects.
@@ -340,6 +342,27 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--output_dir", required=True, help="where the analysis files go")
     p.add_argument("--n_starts", type=_positive_int, default=64, help="starts per model")
     p.set_defaults(func=_cmd_fixed_points)
+
+    p = sub.add_parser(
+        "input_phase",
+        help="the input phase of fixed-length models beside EMT's naive and gated circuits",
+    )
+    p.add_argument("--models", nargs="+", required=True, help="model.pt files (or model-* dirs)")
+    p.add_argument("--names", nargs="+", default=None, help="one label per model (default: dirs)")
+    p.add_argument("--output_dir", required=True, help="where the analysis files go")
+    p.set_defaults(func=_cmd_input_phase)
+
+    p = sub.add_parser(
+        "variable_length",
+        help="accuracy per length of variable-length models beside the best linear filter",
+    )
+    _add_source(p)
+    p.add_argument(
+        "--output_dir",
+        default=None,
+        help="output directory (default: <experiment>/analysis/variable_length/)",
+    )
+    p.set_defaults(func=_cmd_variable_length)
     return analyze
 
 
@@ -370,12 +393,12 @@ def _cmd_diagnostics(args: argparse.Namespace) -> int:
     )
 
 
-def _cmd_fixed_points(args: argparse.Namespace) -> int:
+def _checkpoints(models: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """``model.pt`` paths (a ``model-*`` directory names its checkpoint) and default labels."""
     from ..checkpoint import CheckpointError
-    from .distance_run import analyze_fixed_points
 
     checkpoints, names = [], []
-    for given in args.models:
+    for given in models:
         path = Path(given)
         if path.is_dir():
             path = path / "checkpoint" / "model.pt"
@@ -383,6 +406,45 @@ def _cmd_fixed_points(args: argparse.Namespace) -> int:
             raise CheckpointError(f"{given}: no model.pt there")
         checkpoints.append(path)
         names.append(path.parent.parent.name if path.parent.name == "checkpoint" else path.stem)
+    return checkpoints, names
+
+
+def _cmd_fixed_points(args: argparse.Namespace) -> int:
+    from .distance_run import analyze_fixed_points
+
+    checkpoints, names = _checkpoints(args.models)
     return _print_written(
         analyze_fixed_points(checkpoints, names, args.output_dir, n_starts=args.n_starts)
     )
+
+
+def _cmd_input_phase(args: argparse.Namespace) -> int:
+    from ..checkpoint import load_model
+    from ..taskspec import task_label
+    from .input_phase_run import analyze_input_phase
+
+    checkpoints, names = _checkpoints(args.models)
+    if args.names is not None:
+        if len(args.names) != len(checkpoints):
+            raise ResultsError(
+                f"--names gives {len(args.names)} labels for {len(checkpoints)} models"
+            )
+        names = list(args.names)
+    tasks = []
+    for path in checkpoints:
+        hp = load_model(path).hparams
+        if not isinstance(hp["seq_length"], int):
+            raise ResultsError(f"{path}: trained on lengths {hp['seq_length']}; the input-phase "
+                               "analysis needs a fixed sequence length")  # fmt: skip
+        label = task_label(tuple(int(t) for t in hp["task_id"]), int(hp["input_dim"]))
+        if label not in tasks:
+            tasks.append(label)
+    return _print_written(analyze_input_phase(checkpoints, names, args.output_dir, tasks=tasks))
+
+
+def _cmd_variable_length(args: argparse.Namespace) -> int:
+    from .variable_length_run import analyze_variable_length
+
+    source, located = _source(args)
+    out = args.output_dir or default_output_dir("variable_length", located)
+    return _print_written(analyze_variable_length(source, out))

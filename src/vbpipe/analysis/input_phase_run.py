@@ -22,7 +22,7 @@ from ..checkpoint import load_model
 from ..circuits import build_circuit, min_hidden_dim
 from ..evaluation.input_phase import (
     analyse_input_phase,
-    growth_figure,
+    growth_by_task_figure,
     input_phase_figure,
     linearisation_figure,
     perturbation_growth,
@@ -78,7 +78,7 @@ def analyze_input_phase(
         found = _describe(model.weights, task_id, d, length, use_eos, inputs)
         per_task.setdefault(label, {})[f"{name}"] = found["analysis"]
         linearisation.setdefault(label, {}).setdefault("trained", []).append(found["linearisation"])
-        curves.setdefault(f"{label} {name}", found["growth"])
+        curves.setdefault(label, {}).setdefault("trained", []).append(found["growth"])
         rows.append({"model": name, "task": label, "kind": "trained", **_json(found)})
         if label in circuits_done:
             continue
@@ -89,7 +89,7 @@ def analyze_input_phase(
             found = _describe(weights, task_id, d, length, use_eos, inputs)
             circuits.setdefault(label, {})[f"{kind} circuit"] = found["analysis"]
             linearisation[label].setdefault(kind, []).append(found["linearisation"])
-            curves.setdefault(f"{kind} circuit {label}", found["growth"])
+            curves[label][f"{kind} circuit"] = [found["growth"]]
             rows.append({"model": f"{kind} circuit", "task": label, "kind": kind, **_json(found)})
     written = [write_json(out / "input_phase.json", {"models": rows})]
     for label in tasks:
@@ -116,7 +116,12 @@ def analyze_input_phase(
     )
     written.append(
         save_figure(
-            growth_figure(curves, "Output phase:\ngrowth of perturbations per step", steps=20),
+            growth_by_task_figure(
+                {t: curves.get(t, {}) for t in tasks},
+                CIRCUIT_STYLES,
+                "Output phase: growth of perturbations per step (1 = neutral memory)",
+                steps=20,
+            ),
             out / "input_phase_growth.png",
         )
     )

@@ -54,6 +54,9 @@ def analyze_variable_length(experiment, out_dir: str | os.PathLike) -> list[Path
     copy_only = set(table["task"]) <= {"copy", "T1"}
     ceiling = linear_ceiling(lengths, horizon) if copy_only and len(lengths) > 1 else None
 
+    # A run trained by ``vbpipe train`` has no variant: its experiment names it.
+    label = table["variant"].astype(object).where(table["variant"].notna(), table["experiment"])
+    table = table.assign(variant=label.astype(str))
     accuracy: dict[str, dict[int, list[float]]] = {}
     for (variant, length), part in table.groupby(["variant", "eval_length"], sort=False):
         accuracy.setdefault(str(variant), {})[int(length)] = part["accuracy"].astype(float).tolist()

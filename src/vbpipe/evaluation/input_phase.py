@@ -65,6 +65,7 @@ __all__ = [
     "effective_operators",
     "entry_gating_figure",
     "entry_strengths",
+    "growth_by_task_figure",
     "growth_figure",
     "input_alignment",
     "input_phase_figure",
@@ -452,6 +453,42 @@ def growth_figure(
     ax.legend(fontsize=8, loc="upper right")
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+def growth_by_task_figure(
+    groups: Mapping[str, Mapping[str, Sequence[np.ndarray]]],
+    styles: Mapping[str, Mapping] | None = None,
+    title: str | None = None,
+    steps: int | None = None,
+) -> Figure:
+    """:func:`growth_figure` for many models: one panel per group (e.g. task); ``groups[group][kind]``
+    is a list of sorted growth curves. Each kind is one colour (``styles[kind]`` where given) and one
+    legend entry with its count, so the figure stays readable with 20 seeds per task."""
+    names = list(groups)
+    fig = Figure(figsize=(3.6 * len(names) + 0.6, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
+    styles = styles or {}
+    floor = np.finfo(np.float64).eps ** (1.0 / steps) if steps else None
+    for ax, group in zip(axes, names, strict=True):
+        for ki, (kind, curves) in enumerate(groups[group].items()):
+            style = {"color": f"C{ki}", "ls": "-", **styles.get(kind, {})}
+            for ci, values in enumerate(curves):
+                values = np.asarray(values)
+                label = f"{kind} ({len(curves)})" if len(curves) > 1 else kind
+                ax.plot(np.arange(1, values.size + 1), values, lw=1.0, alpha=0.7,
+                        label=label if ci == 0 else None, **style)  # fmt: skip
+        ax.axhline(1.0, color="k", ls="-", lw=0.5)
+        if floor is not None:
+            ax.axhline(floor, color="0.4", ls=":", lw=0.8, label=f"rounding floor ({floor:.2f})")
+        ax.set_ylim(0, 1.15)
+        ax.set_title(group)
+        ax.set_xlabel("singular direction (sorted)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0].set_ylabel("growth per output step")
+    if title:
+        fig.suptitle(title)
     return fig
 
 

@@ -151,27 +151,28 @@ def roots_of_unity_figure(
     spectra: Mapping[str, np.ndarray], periods: Sequence[int], title: str | None = None
 ) -> Figure:
     """Eigenvalues in the complex plane, one panel per model, with rays at the angles ``2πk/P``
-    of the roots of unity of each period ``P`` (one colour per period). The frame shows
-    ``|Re λ|, |Im λ| <= 1.35``; the titles count all eigenvalues."""
+    of the roots of unity of each period ``P`` (one colour per period). The frame holds every
+    eigenvalue (at least ``|Re λ|, |Im λ| <= 1.35``); the titles count them by order."""
     names = list(spectra)
     fig = Figure(figsize=(3.9 * len(names) + 0.4, 4.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names)))
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 361))
     for ax, name in zip(axes, names, strict=True):
+        eig = np.asarray(spectra[name], dtype=np.complex128)
+        reach = max(1.35, 1.05 * float(np.abs(eig).max(initial=0.0)))
         ax.plot(circle.real, circle.imag, color="0.6", lw=0.8)
         for pi, period in enumerate(periods):
             for k in range(period):
-                z = 1.25 * np.exp(2j * np.pi * k / period)
+                z = 0.95 * reach * np.exp(2j * np.pi * k / period)
                 ax.plot([0, z.real], [0, z.imag], color=f"C{pi + 1}", lw=0.8, alpha=0.7,
                         label=f"period {period}" if k == 0 else None)  # fmt: skip
-        eig = np.asarray(spectra[name], dtype=np.complex128)
         ax.plot(eig.real, eig.imag, "k.", ms=4)
         counts = root_of_unity_orders(eig, max_order=max(periods))
         text = ", ".join(f"{p}: {counts[str(p)]}" for p in periods)
         ax.set_title(f"{name}\n|λ|>0.9 by order: {text}, other: {counts['other']}", fontsize=9)
         ax.set_aspect("equal")
-        ax.set_xlim(-1.35, 1.35)
-        ax.set_ylim(-1.35, 1.35)
+        ax.set_xlim(-reach, reach)
+        ax.set_ylim(-reach, reach)
         ax.set_xlabel("Re λ")
     axes[0].set_ylabel("Im λ")
     axes[0].legend(fontsize=7, loc="lower left")
