@@ -269,21 +269,30 @@ def main() -> int:
 
     combos = [(stage, kind) for stage in STAGES for kind in KINDS]
     rng.shuffle(combos)
-    survived = injected = copies = attempts = 0
+    order = list(STAGES)
+    survived = injected = copies = attempts = missed = 0
     while injected < args.faults:
         copies += 1
         project = copy_project(work / f"copy-{copies}", args.config)
         faults_here = []
-        for _ in range(min(args.chain, args.faults - injected)):
+        n = min(args.chain, args.faults - injected)
+        # A copy's faults in pipeline order: a fault in a later stage finishes the earlier ones, so
+        # an earlier stage's fault after it would find nothing left to interrupt.
+        chain = sorted(
+            (combos[(attempts + i) % len(combos)] for i in range(n)),
+            key=lambda combo: order.index(combo[0]),
+        )
+        attempts += n
+        for stage, kind in chain:
             if args.slurm:
                 action = rng.choice(["scancel", "requeue"])
                 if slurm_fault(project, cmd, action, rng):
                     faults_here.append(action)
                 continue
-            stage, kind = combos[attempts % len(combos)]
-            attempts += 1
             if run_with_fault(project, cmd, stage, kind, rng):
                 faults_here.append(f"{kind} during {stage}")
+            else:
+                missed += 1
         injected += len(faults_here)
         finished = recover(project, cmd)
         same = finished and not differences(reference, digest(project))
@@ -296,7 +305,10 @@ def main() -> int:
             args.keep = True
         elif not args.keep:
             shutil.rmtree(project, ignore_errors=True)
-    print(f"faults survived: {survived} of {injected} injected ({copies} copies)")
+    print(
+        f"faults survived: {survived} of {injected} injected ({copies} copies; "
+        f"{missed} planned faults found their stage already done)"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if survived == injected else 1
