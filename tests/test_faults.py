@@ -6,6 +6,7 @@ import importlib.util
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,18 @@ def test_a_cancelled_slurm_job_then_rerun(tool, reference, tmp_path):
     assert tool.recover(project, cmd), (project / "faults.log").read_text()[-3000:]
     assert tool.differences(reference, tool.digest(project)) == []
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def test_a_workflow_hung_after_sigterm_is_killed_after_the_grace_period(
+    tool, tmp_path, monkeypatch
+):
+    """Snakemake 9.27 can deadlock in its SIGTERM handler; the tool then ends the polite stop with
+    SIGKILL, as a scheduler would, instead of waiting forever. A stand-in that ignores SIGTERM."""
+    monkeypatch.setattr(tool, "GRACE_SECONDS", 1)
+    monkeypatch.setattr(tool, "HUNG_AFTER_SIGTERM", [])
+    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "print('rule train_x', flush=True); time.sleep(120)")  # fmt: skip
+    cmd = [sys.executable, "-c", stubborn]
+    assert tool.run_with_fault(tmp_path, cmd, "training", "sigterm", random.Random(0))
+    assert tool.HUNG_AFTER_SIGTERM == [tmp_path.name]
+    assert "SIGKILL" in (tmp_path / "faults.log").read_text()

@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +49,12 @@ STAGES = {
     "analysis": r"rule (analyze_|compare)",
 }
 KINDS = ("sigkill", "sigterm", "job-kill")
+#: After SIGTERM, Snakemake gets this long to exit before SIGKILL, as Slurm's default KillWait gives a
+#: job. Snakemake 9.27's SIGTERM handler takes the scheduler's lock (``JobScheduler.exit_gracefully``);
+#: when the signal lands while the main thread holds that lock (selecting jobs), it waits forever.
+GRACE_SECONDS = 30
+#: How many SIGTERMs needed the SIGKILL that follows the grace period (reported at the end).
+HUNG_AFTER_SIGTERM: list[str] = []
 #: Fields that record when or how long, not what was computed (a checkpoint's SHA-256 changes
 #: with its creation time, which it records; its weights are compared instead).
 TIMING = {
@@ -175,11 +182,26 @@ def run_with_fault(project: Path, cmd: list[str], stage: str, kind: str, rng) ->
                     os.killpg(proc.pid, sig)
                 except ProcessLookupError:
                     break
+                if kind == "sigterm":
+                    timer = threading.Timer(GRACE_SECONDS, _kill_if_alive, (proc, project, log))
+                    timer.daemon = True
+                    timer.start()
             injected = True
             log.write(f"=== fault injected: {kind} during {stage}\n")
     proc.wait()
     log.close()
     return injected
+
+
+def _kill_if_alive(proc: subprocess.Popen, project: Path, log) -> None:
+    """The end of a polite stop: SIGKILL to a workflow still running after the grace period."""
+    if proc.poll() is None:
+        HUNG_AFTER_SIGTERM.append(project.name)
+        log.write(f"=== still running {GRACE_SECONDS} s after SIGTERM: SIGKILL\n")
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _is_job(pid: int) -> bool:
@@ -309,6 +331,11 @@ def main() -> int:
         f"faults survived: {survived} of {injected} injected ({copies} copies; "
         f"{missed} planned faults found their stage already done)"
     )
+    if HUNG_AFTER_SIGTERM:
+        print(
+            f"Snakemake was still running {GRACE_SECONDS} s after SIGTERM (then SIGKILL) "
+            f"{len(HUNG_AFTER_SIGTERM)} time(s): {', '.join(HUNG_AFTER_SIGTERM)}"
+        )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if survived == injected else 1
