@@ -84,7 +84,7 @@ def test_bad_arguments_fail_before_training(tmp_path, capsys, bad, message):
     assert not (tmp_path / "exp").exists()
 
 
-def test_variable_length_training_through_the_cli(tmp_path):
+def test_variable_length_training_through_the_cli(tmp_path, capsys):
     args = [a if a != "2" else "2" for a in ARGS]
     index = args.index("--seq_length")
     args[index + 1 : index + 2] = ["2", "3"]
@@ -114,6 +114,13 @@ def test_variable_length_training_through_the_cli(tmp_path):
         assert found["linear_ceiling"][str(length)] == pytest.approx(ceiling)
         assert 0.5 < ceiling < 1.0  # one operator cannot shift with periods 2 and 3 at once
     assert (exp / "analysis" / "variable_length" / "variable_length_roots.png").stat().st_size > 0
+
+    # the input-phase analysis needs one length: refused before anything is written
+    capsys.readouterr()
+    argv = ["analyze", "input_phase", "--models", str(exp / "model-5"), "--output_dir",
+            str(tmp_path / "ip")]  # fmt: skip
+    _fails_in_one_line(capsys, argv, "fixed sequence length")
+    assert not (tmp_path / "ip").exists()
 
 
 def test_task_explainer(capsys):

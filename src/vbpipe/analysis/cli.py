@@ -419,8 +419,6 @@ def _cmd_fixed_points(args: argparse.Namespace) -> int:
 
 
 def _cmd_input_phase(args: argparse.Namespace) -> int:
-    from ..checkpoint import load_model
-    from ..taskspec import task_label
     from .input_phase_run import analyze_input_phase
 
     checkpoints, names = _checkpoints(args.models)
@@ -430,16 +428,7 @@ def _cmd_input_phase(args: argparse.Namespace) -> int:
                 f"--names gives {len(args.names)} labels for {len(checkpoints)} models"
             )
         names = list(args.names)
-    tasks = []
-    for path in checkpoints:
-        hp = load_model(path).hparams
-        if not isinstance(hp["seq_length"], int):
-            raise ResultsError(f"{path}: trained on lengths {hp['seq_length']}; the input-phase "
-                               "analysis needs a fixed sequence length")  # fmt: skip
-        label = task_label(tuple(int(t) for t in hp["task_id"]), int(hp["input_dim"]))
-        if label not in tasks:
-            tasks.append(label)
-    return _print_written(analyze_input_phase(checkpoints, names, args.output_dir, tasks=tasks))
+    return _print_written(analyze_input_phase(checkpoints, names, args.output_dir))
 
 
 def _cmd_variable_length(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from ..evaluation.input_phase import (
     phase_linearisation_accuracy,
 )
 from ..fileio import save_figure, write_json
+from ..results import ResultsError
 from ..taskspec import task_label
 
 CIRCUIT_STYLES = {
@@ -58,18 +59,29 @@ def analyze_input_phase(
     names: Sequence[str],
     out_dir: str | os.PathLike,
     *,
-    tasks: Sequence[str],
+    tasks: Sequence[str] | None = None,
     seed: int = 0,
 ) -> list[Path]:
     """Analyse ``checkpoints`` (models of fixed length) and, per task label in ``tasks`` (the order
-    of the figures), the naive and gated circuits."""
+    of the figures; default: the models' tasks in order of appearance), the naive and gated
+    circuits. A model trained on a length range is refused before any analysis runs."""
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
+    models = [load_model(path) for path in checkpoints]
+    for path, model in zip(checkpoints, models, strict=True):
+        if not isinstance(model.hparams["seq_length"], int):
+            raise ResultsError(
+                f"{path}: trained on lengths {model.hparams['seq_length']}; the input-phase "
+                "analysis needs a fixed sequence length"
+            )
+    if tasks is None:
+        labels = (task_label(tuple(int(t) for t in m.hparams["task_id"]),
+                             int(m.hparams["input_dim"])) for m in models)  # fmt: skip
+        tasks = list(dict.fromkeys(labels))
     rows, per_task, linearisation, curves = [], {t: {} for t in tasks}, {}, {}
     circuits: dict[str, dict] = {}  # drawn after the models
     circuits_done = set()
-    for path, name in zip(checkpoints, names, strict=True):
-        model = load_model(path)
+    for model, name in zip(models, names, strict=True):
         hp = model.hparams
         d, length, use_eos = int(hp["input_dim"]), int(hp["seq_length"]), bool(hp["use_eos"])
         task_id = tuple(int(t) for t in hp["task_id"])

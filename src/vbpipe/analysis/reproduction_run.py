@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..evaluation.table1 import TRAINED
+from ..evaluation.table1 import TRAINED, model_types
 from ..fileio import save_figure, write_csv, write_text
 from ..reference import paper_table1
 from ..results import ResultsError, as_experiment
@@ -33,9 +33,7 @@ def reproduce_paper_table1(
     marked "not comparable". Analytic circuits (``model_type: circuit_*``) are left out: the paper's
     cells are trained models."""
     results = as_experiment(experiment).at_length(seq_length)
-    table = results.table
-    if "model_type" in table.columns:
-        table = table[table["model_type"].astype(object).fillna(TRAINED).astype(str) == TRAINED]
+    table = results.table[model_types(results.table) == TRAINED]
     if table.empty:
         raise ResultsError(
             f"{results.source or 'this experiment'} has no trained models to set beside the "

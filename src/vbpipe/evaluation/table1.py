@@ -36,6 +36,16 @@ from ..taskspec import PAPER_TASKS
 DASH = "—"
 CELL = ["task", "task_id", "model_type", "hidden_dim", "l2_penalty"]
 TRAINED = "rnn"
+
+
+def model_types(table: pd.DataFrame) -> pd.Series:
+    """Each row's ``model_type``; a row without one (older results, hand-made tables) is a trained
+    ``rnn``."""
+    if "model_type" not in table.columns:
+        return pd.Series(TRAINED, index=table.index, dtype=object)
+    return table["model_type"].astype(object).fillna(TRAINED).astype(str)
+
+
 CSV_COLUMNS = (
     "task",
     "task_id",
@@ -95,7 +105,7 @@ def table1_frame(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CSV_COLUMNS})
     models = _model_entries(table, seq_length)
     models["l2_penalty"] = models["l2_penalty"].astype(float).fillna(0.0)
-    models["model_type"] = models["model_type"].astype(object).fillna(TRAINED).astype(str)
+    models["model_type"] = model_types(models)
     models["hidden_dim"] = models["hidden_dim"].astype(int)
     accuracy = models["model_accuracy"].astype(float)
     error = models["spectral_error"].astype(float)
