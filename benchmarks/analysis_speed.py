@@ -118,7 +118,8 @@ def main() -> None:
 
 def synthetic_results(eigs: list[np.ndarray]):
     """An experiment's results (table + row arrays) holding these spectra as eig(W_sub) at L = 8."""
-    from vbpipe.results import array_key, empty_metrics, experiment_from_metrics
+    from vbpipe.results.experiment import experiment_from_metrics
+    from vbpipe.results.records import array_key, empty_metrics
 
     records, arrays = [], []
     for i, eig in enumerate(eigs):
@@ -146,9 +147,9 @@ def end_to_end(eigs, args) -> None:
         analyze_embedding,
         analyze_persistence,
     )
-    from vbpipe.evaluation.summary import build_summary
     from vbpipe.fileio import write_json
-    from vbpipe.results import experiment_from_summary, load_experiment
+    from vbpipe.results.experiment import load_experiment
+    from vbpipe.results.summary import build_summary, experiment_from_summary
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -40,7 +40,7 @@ import torch
 from vbpipe.checkpoint import save_model
 from vbpipe.evaluation.run import evaluate_models
 from vbpipe.model import init_weights
-from vbpipe.results import checkpoint_in, results_in
+from vbpipe.results.layout import checkpoint_in, results_in
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTCOME = {
@@ -150,7 +150,8 @@ def time_aggregation(model_dirs: list[Path], n: int, tmp: Path) -> dict:
 
     from vbpipe.evaluation.aggregate import aggregate_experiment
     from vbpipe.fileio import read_json, write_json
-    from vbpipe.results import experiment_from_summary, load_experiment
+    from vbpipe.results.experiment import load_experiment
+    from vbpipe.results.summary import experiment_from_summary
 
     results_dirs = []
     for i in range(n):

@@ -190,7 +190,7 @@ def test_no_curriculum_keeps_the_original_spelling(tmp_path):
 def test_analytic_circuits_are_built_and_evaluated_like_trained_models(tmp_path, capsys):
     """The diagonal task y_t[j] = y_{t-3+j}[j] (d = L = 3): the naive EMT circuit mixes inputs during
     the input phase and fails some bits; the gated circuit solves it exactly."""
-    from vbpipe.results import read_metrics
+    from vbpipe.results.records import read_metrics
 
     accuracy = {}
     for kind in ("circuit_naive", "circuit_gated"):

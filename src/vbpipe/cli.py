@@ -28,6 +28,7 @@ from .config import (
 from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
+from .results import layout
 from .taskspec import TaskIdError, parse_task_id
 
 
@@ -289,7 +290,8 @@ def run_train(args) -> int:
     code = training_code()
     todo, seed_of = [], {}
     for seed in seeds:
-        checkpoint = out / f"model-{seed}" / "checkpoint" / "model.pt"
+        model_dir = out / layout.model_dirname(seed)
+        checkpoint = layout.checkpoint_in(model_dir)
         stamp = model_stamp(config, seed, code)
         if not args.overwrite and disk_state(checkpoint, stamp) == "current":
             print(f"seed {seed}: skipped, {checkpoint} is already trained", file=sys.stderr)
@@ -299,7 +301,7 @@ def run_train(args) -> int:
             {
                 "config": config.to_dict(),
                 "seed": seed,
-                "model_dir": str(out / f"model-{seed}"),
+                "model_dir": str(model_dir),
                 "checkpoint": str(checkpoint),
                 "stamp": stamp,
             }

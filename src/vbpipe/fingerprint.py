@@ -94,22 +94,27 @@ def _data_files() -> list[Path]:
     )
 
 
-def module_closure(script: str | Path | None = None, module: str | None = None) -> list[Path]:
+def module_closure(
+    script: str | Path | None = None, module: str | None = None, exclude: tuple[str, ...] = ()
+) -> list[Path]:
     """The package files a script (or a ``vbpipe`` module) runs: its ``vbpipe`` imports,
-    transitively, and the data files they name."""
+    transitively, and the data files they name. Modules in ``exclude`` are not followed."""
     if module is not None:
         todo = sorted(_imports(ast.parse(f"import {module}"), "__script__", False))
     else:
         tree = ast.parse(Path(script).read_text(encoding="utf-8"))
         todo = sorted(_imports(tree, "__script__", False))
     seen: dict[str, Path] = {}
+    todo = [name for name in todo if name not in exclude]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         path = _module_file(name)
         seen[name] = path
-        todo.extend(_imports(_parsed(path), name, path.name == "__init__.py") - set(seen))
+        todo.extend(
+            _imports(_parsed(path), name, path.name == "__init__.py") - set(seen) - set(exclude)
+        )
     files = set(seen.values())
     sources = {path: path.read_text(encoding="utf-8") for path in files}
     for data in _data_files():
@@ -118,10 +123,13 @@ def module_closure(script: str | Path | None = None, module: str | None = None) 
     return sorted(files)
 
 
-def code_fingerprint(script: str | Path | None = None, module: str | None = None) -> str:
-    """A short hash of the code a workflow script (or a module) runs (see the module docstring)."""
+def code_fingerprint(
+    script: str | Path | None = None, module: str | None = None, exclude: tuple[str, ...] = ()
+) -> str:
+    """A short hash of the code a workflow script (or a module) runs (see the module docstring),
+    leaving out the modules in ``exclude``."""
     digest = hashlib.sha256()
-    for path in module_closure(script, module):
+    for path in module_closure(script, module, exclude):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(_code_text(path))
     return digest.hexdigest()[:12]

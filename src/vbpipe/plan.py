@@ -31,7 +31,8 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .config.experiments import Variant, WorkflowConfig
-from .sidecar import SIDECAR_FORMAT, file_sha256, read_sidecar, sidecar_path
+from .results import layout
+from .sidecar import SIDECAR_FORMAT, file_sha256, read_sidecar
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,25 @@ class ModelRef:
     seed: int
     root: str = "results"
 
+    def file(self, name: str) -> str:
+        """One of the model's files (:data:`vbpipe.results.layout.MODEL_FILES`)."""
+        return layout.model_file(self.experiment, self.variant.name, self.seed, name, self.root)
+
     @property
     def model_dir(self) -> str:
-        return f"{self.root}/{self.experiment}/{self.variant.name}/model-{self.seed}"
+        return self.file("model_dir")
 
     @property
     def checkpoint(self) -> str:
-        return f"{self.model_dir}/checkpoint/model.pt"
+        return self.file("checkpoint")
 
     @property
     def sidecar(self) -> str:
-        return str(sidecar_path(self.checkpoint))
+        return self.file("sidecar")
 
     @property
     def training_log(self) -> str:
-        return f"{self.model_dir}/checkpoint/training.log"
+        return self.file("training_log")
 
 
 def model_stamp(config: TrainConfig, seed: int, code: str) -> str:
@@ -68,13 +73,16 @@ def model_stamp(config: TrainConfig, seed: int, code: str) -> str:
 
 #: The module whose code (with everything it imports) every model's stamp includes.
 TRAINING_MODULE = "vbpipe.jobs.train"
+#: Modules training imports that cannot change a trained model: file names only. Left out of the
+#: stamp, so that naming a new output (of any stage) in the layout retrains nothing.
+STAMP_EXCLUDES = ("vbpipe.results.layout",)
 
 
 def training_code() -> str:
     """The training code's fingerprint, as the workflow and ``vbpipe train`` both stamp models."""
     from .fingerprint import code_fingerprint
 
-    return code_fingerprint(module=TRAINING_MODULE)
+    return code_fingerprint(module=TRAINING_MODULE, exclude=STAMP_EXCLUDES)
 
 
 def disk_state(checkpoint: str | Path, stamp: str) -> str:
@@ -190,7 +198,8 @@ def _readable(path: Path) -> bool:
     ``.npz``/``.pt`` archive opens, a CSV has a header. Cheap: no array data is read."""
     import zipfile
 
-    from .results import ResultsError, read_metrics
+    from .results.errors import ResultsError
+    from .results.records import read_metrics
 
     try:
         if path.name == "metrics.json":

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from vbpipe.evaluation.summary import build_summary
 from vbpipe.fileio import write_json
-from vbpipe.results import ExperimentResults, array_key, empty_metrics, experiment_from_metrics
+from vbpipe.results.experiment import ExperimentResults, experiment_from_metrics
+from vbpipe.results.records import array_key, empty_metrics
+from vbpipe.results.summary import build_summary
 
 
 def synthetic_eigenvalues(rng: np.random.Generator, n_eig: int, spread: float = 1.0) -> np.ndarray:

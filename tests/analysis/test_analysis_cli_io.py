@@ -8,7 +8,7 @@ import pytest
 
 from vbpipe.analysis.cli import add_analyze_parser, default_comparison_dir, default_output_dir
 from vbpipe.fileio import save_npy, write_json
-from vbpipe.results import ResultsError
+from vbpipe.results.errors import ResultsError
 
 
 def _parser():

@@ -3,7 +3,7 @@ import pytest
 
 from vbpipe.analysis.data import MissingDataWarning, NoModelsError, metric_values, select_models
 from vbpipe.analysis.signatures import standardize
-from vbpipe.results import ResultsError
+from vbpipe.results.errors import ResultsError
 
 
 def test_models_and_spectra_come_from_the_table(make_experiment):

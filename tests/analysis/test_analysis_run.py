@@ -14,10 +14,10 @@ from vbpipe.analysis.run import (
     analyze_persistence,
 )
 from vbpipe.analysis.statistics import STATISTIC_NAMES
-from vbpipe.results import (
+from vbpipe.results.errors import ResultsError
+from vbpipe.results.layout import (
     COMPARISON_OUTPUTS,
     EIGENVALUE_OUTPUTS,
-    ResultsError,
     embedding_outputs,
     persistence_outputs,
 )

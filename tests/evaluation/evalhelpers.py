@@ -120,7 +120,7 @@ def job_of(model_dir: Path, experiment: str = "exp"):
 def evaluate(model_dir: Path, device: str = "cpu", **settings):
     """``(metrics, arrays)`` of one model (no files written)."""
     from vbpipe.evaluation.evaluate import evaluate_checkpoint
-    from vbpipe.results import ModelIdentity
+    from vbpipe.results.records import ModelIdentity
 
     identity = ModelIdentity.from_mapping(identity_of(model_dir))
     return evaluate_checkpoint(model_dir / "checkpoint" / "model.pt", identity, settings, device)

@@ -12,7 +12,7 @@ import pytest
 from evalhelpers import FAST, evaluate, exact_circuit, length_entry, write_model
 
 from vbpipe.evaluation.emt import variable_memory_basis
-from vbpipe.results import array_key
+from vbpipe.results.records import array_key
 from vbpipe.tasks import PAPER_TASKS, Task
 
 

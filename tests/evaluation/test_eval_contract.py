@@ -15,22 +15,11 @@ from vbpipe.checkpoint import CheckpointError
 from vbpipe.evaluation.aggregate import aggregate_experiment
 from vbpipe.evaluation.run import evaluate_models
 from vbpipe.model import init_weights
-from vbpipe.results import (
-    METRICS_VERSION,
-    MODEL_KEY,
-    ROW_ARRAYS,
-    TABLE_COLUMNS,
-    ResultsError,
-    StaleResultError,
-    checkpoint_fingerprint,
-    experiment_from_model_results,
-    experiment_from_summary,
-    load_experiment,
-    read_metrics,
-    read_table,
-    records_to_table,
-    summary_records,
-)
+from vbpipe.results.errors import ResultsError, StaleResultError
+from vbpipe.results.experiment import ROW_ARRAYS, experiment_from_model_results, load_experiment
+from vbpipe.results.records import METRICS_VERSION, checkpoint_fingerprint, read_metrics
+from vbpipe.results.summary import experiment_from_summary, summary_records
+from vbpipe.results.table import MODEL_KEY, TABLE_COLUMNS, read_table, records_to_table
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,13 @@ from vbpipe.checkpoint import CheckpointError, load_model
 from vbpipe.evaluation.accuracy import draw_test_set, input_phase, output_targets
 from vbpipe.evaluation.evaluate import evaluate_loaded, evaluation_lengths
 from vbpipe.model import init_weights, rnn_forward_single
-from vbpipe.results import (
+from vbpipe.results.errors import ResultsError
+from vbpipe.results.records import (
     LENGTH_FIELDS,
     METRICS_SECTIONS,
     METRICS_TOP,
     METRICS_VERSION,
     ModelIdentity,
-    ResultsError,
     array_key,
     validate_metrics,
 )

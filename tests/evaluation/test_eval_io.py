@@ -11,9 +11,9 @@ from evalhelpers import random_model
 
 from vbpipe import fileio
 from vbpipe.errors import VbpipeError
-from vbpipe.results import (
+from vbpipe.results.errors import ResultsError
+from vbpipe.results.layout import (
     Layout,
-    ResultsError,
     find_variant_dirs,
     model_dirs_of,
     model_figure_names,
@@ -141,7 +141,7 @@ def test_layout_names_every_file_once():
 
 
 def test_workflow_file_names():
-    from vbpipe import results
+    from vbpipe.results import layout as results
 
     assert results.model_file("e", "v", "{seed}", "sidecar") == (
         "results/e/v/model-{seed}/checkpoint/model.json"

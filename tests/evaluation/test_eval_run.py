@@ -19,24 +19,23 @@ from vbpipe.evaluation.aggregate import aggregate_experiment
 from vbpipe.evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from vbpipe.evaluation.plots import draw_model_figures, draw_paper_figures, global_data
 from vbpipe.evaluation.run import EvaluationError, evaluate_models
-from vbpipe.evaluation.summary import (
-    SummaryValidationError,
-    build_summary,
-    load_summary_schema,
-    validate_summary,
-)
 from vbpipe.model import init_weights
-from vbpipe.results import (
-    GLOBAL_FIGURES,
-    SUMMARY_SCHEMA_VERSION,
+from vbpipe.results.errors import ResultsError
+from vbpipe.results.layout import GLOBAL_FIGURES, model_figure_names
+from vbpipe.results.records import (
     EvaluationJob,
     ModelIdentity,
-    ResultsError,
     array_key,
-    experiment_from_summary,
-    model_figure_names,
     read_metrics,
     read_model_arrays,
+)
+from vbpipe.results.summary import (
+    SUMMARY_SCHEMA_VERSION,
+    SummaryValidationError,
+    build_summary,
+    experiment_from_summary,
+    load_summary_schema,
+    validate_summary,
 )
 
 

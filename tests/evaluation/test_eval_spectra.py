@@ -14,7 +14,7 @@ from vbpipe.evaluation.spectra import (
     pca_subspace_metrics,
     spectral_comparison,
 )
-from vbpipe.results import ANGLE_EDGES, MAGNITUDE_EDGES, angle_histogram, magnitude_histogram
+from vbpipe.histograms import ANGLE_EDGES, MAGNITUDE_EDGES, angle_histogram, magnitude_histogram
 from vbpipe.tasks import Task
 
 

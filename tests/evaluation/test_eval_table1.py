@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vbpipe.evaluation.table1 import format_cell, table1_csv, table1_frame, table1_latex
-from vbpipe.results import empty_metrics, records_to_table
+from vbpipe.results.records import empty_metrics
+from vbpipe.results.table import records_to_table
 from vbpipe.tasks import PAPER_TASKS, task_label
 
 T1 = [str(t) for t in PAPER_TASKS["T1"]]

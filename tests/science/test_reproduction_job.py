@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from vbpipe.analysis.reproduction_run import reproduce_paper_table1
-from vbpipe.results import ExperimentResults
+from vbpipe.results.experiment import ExperimentResults
 
 
 def paper_shaped_results(n_seeds: int = 4) -> ExperimentResults:

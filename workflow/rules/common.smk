@@ -9,7 +9,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.io import report as report_item
 
-from vbpipe import results as layout
+from vbpipe.results import layout
 from vbpipe.config import ConfigError, experiment_config_json
 from vbpipe.config.experiments import load_workflow_config
 from vbpipe.fingerprint import code_fingerprint

@@ -3,7 +3,7 @@
 Modules, one job each:
 
 - :mod:`~vbpipe.analysis.data`: per-model eigenvalues and table rows of an experiment's results
-  (:class:`vbpipe.results.ExperimentResults`);
+  (:class:`vbpipe.results.experiment.ExperimentResults`);
 - :mod:`~vbpipe.analysis.statistics`: the 21 eigenvalue statistics and their aggregation;
 - :mod:`~vbpipe.analysis.signatures`: statistics / histogram / combined signatures, z-scores;
 - :mod:`~vbpipe.analysis.distances`: pairwise and Wasserstein distances, outliers;

@@ -18,15 +18,15 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..results import (
+from ..constants import EMBEDDING_METHODS
+from ..results.errors import ResultsError
+from ..results.experiment import SPECTRA
+from ..results.layout import (
     ANALYSIS_DIRNAME,
     COMPARISON_DIRNAME,
-    EMBEDDING_METHODS,
     PERSISTENCE_METRICS,
     SIGNATURE_TYPES,
-    SPECTRA,
     WASSERSTEIN_MODES,
-    ResultsError,
 )
 
 __all__ = ["add_analyze_parser", "default_comparison_dir", "default_output_dir"]
@@ -87,7 +87,7 @@ def _spectrum(args: argparse.Namespace) -> str:
 
 
 def _source(args: argparse.Namespace):
-    """``(source for vbpipe.results.as_experiment, the file that locates the experiment)``."""
+    """``(source for vbpipe.results.experiment.as_experiment, the file that locates the experiment)``."""
     if args.table_file is not None:
         if args.arrays_file is None:
             raise ResultsError("--table_file needs --arrays_file (evaluation_arrays.npz)")

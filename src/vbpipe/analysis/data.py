@@ -1,9 +1,9 @@
 """The models an analysis works on: one eigenvalue cloud and one table row per model, at one length.
 
-Input is an experiment's :class:`vbpipe.results.ExperimentResults` (read by
-:func:`vbpipe.results.load_experiment` from the tidy table and its arrays, or by
-:func:`vbpipe.results.experiment_from_summary` from an ``evaluation_summary.json``). The point cloud
-of a model is a :data:`vbpipe.results.SPECTRA` kind at the analysed length: ``subspace`` (the
+Input is an experiment's :class:`vbpipe.results.experiment.ExperimentResults` (read by
+:func:`vbpipe.results.experiment.load_experiment` from the tidy table and its arrays, or by
+:func:`vbpipe.results.summary.experiment_from_summary` from an ``evaluation_summary.json``). The point cloud
+of a model is a :data:`vbpipe.results.experiment.SPECTRA` kind at the analysed length: ``subspace`` (the
 eigenvalues of ``W_sub``, the original's choice and the default), ``full`` (all of ``W_hh``),
 ``emt`` or ``theory``. Models without that spectrum (a diverged model has none) are skipped with a
 :class:`MissingDataWarning` naming them; :class:`NoModelsError` when none remains. Metrics are
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..results import SPECTRA, ExperimentResults, ResultsError
+from ..results.errors import ResultsError
+from ..results.experiment import SPECTRA, ExperimentResults
 
 __all__ = [
     "METRIC_ALIASES",

@@ -8,7 +8,7 @@
   of models (this one reads checkpoints: it needs the weights).
 
 Like :mod:`vbpipe.analysis.run`, every job takes an experiment's results (a ``(table, arrays)``
-pair, an ``evaluation_summary.json`` or :class:`~vbpipe.results.ExperimentResults`) and writes into
+pair, an ``evaluation_summary.json`` or :class:`~vbpipe.results.experiment.ExperimentResults`) and writes into
 ``out_dir``; the science is in the modules named in each docstring.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import save_figure, save_npy, write_json, write_text
-from ..results import as_experiment
+from ..results.experiment import as_experiment
 from .data import select_models
 from .diagnostics import diagnostics_report, diagnostics_text
 from .distance_figures import plot_distance_overview

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial.distance import pdist, squareform
 
-from ..results import WASSERSTEIN_MODES
+from ..results.layout import WASSERSTEIN_MODES
 
 __all__ = [
     "WASSERSTEIN_MODES",

@@ -33,7 +33,8 @@ from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import pdist, squareform
 
-from ..results import EMBEDDING_METHODS, TSNE_MIN_MODELS
+from ..constants import EMBEDDING_METHODS
+from ..results.layout import TSNE_MIN_MODELS
 
 __all__ = [
     "EMBEDDING_METHODS",

@@ -7,7 +7,7 @@ operator's composition and shift strengths over the input and output phases, the
 replaced by the identity in one phase, and the per-step growth of perturbations in the output phase
 (neutral linear memory ≈ 1, saturated attractors < 1). Per task, the same for both circuits, built with
 the models' hidden size (or the smallest a circuit needs). Writes ``input_phase.json`` and the figures
-named by :func:`vbpipe.results.input_phase_outputs`.
+named by :func:`vbpipe.results.layout.input_phase_outputs`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ..evaluation.input_phase import (
     phase_linearisation_accuracy,
 )
 from ..fileio import save_figure, write_json
-from ..results import ResultsError
+from ..results.errors import ResultsError
 from ..taskspec import task_label
 
 CIRCUIT_STYLES = {

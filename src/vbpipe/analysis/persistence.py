@@ -41,7 +41,7 @@ from multiprocessing import get_context
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..results import PERSISTENCE_METRICS
+from ..results.layout import PERSISTENCE_METRICS
 
 __all__ = [
     "PERSISTENCE_METRICS",

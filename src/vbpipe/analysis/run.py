@@ -1,12 +1,12 @@
 """The analysis jobs: an experiment's results in, every output of one analysis in ``out_dir``.
 
 Each ``analyze_*`` function takes an experiment's results (a
-:class:`vbpipe.results.ExperimentResults`, an ``(evaluation_table.csv, evaluation_arrays.npz)``
-pair of paths, or an ``evaluation_summary.json`` path: :func:`vbpipe.results.as_experiment`),
+:class:`vbpipe.results.experiment.ExperimentResults`, an ``(evaluation_table.csv, evaluation_arrays.npz)``
+pair of paths, or an ``evaluation_summary.json`` path: :func:`vbpipe.results.experiment.as_experiment`),
 writes its outputs (names: :mod:`vbpipe.results`) into ``out_dir`` (created if needed; never the
 current directory) and returns the list of paths written. ``make_figures=False`` skips the PNG
 files (the data files are always written). ``spectrum`` chooses each model's eigenvalue cloud
-(:data:`vbpipe.results.SPECTRA`: ``subspace`` (default), ``full``, ``emt``, ``theory``) at
+(:data:`vbpipe.results.experiment.SPECTRA`: ``subspace`` (default), ``full``, ``emt``, ``theory``) at
 ``seq_length``. Models without it are skipped with a warning; :class:`~.data.NoModelsError` when
 none remain, ``ValueError`` when the requested method cannot work with the number of models
 (checked before anything is written). No torch is imported.
@@ -22,15 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import save_figure, save_npy, write_json
-from ..results import (
+from ..results.errors import ResultsError
+from ..results.experiment import SPECTRA, ExperimentResults, as_experiment
+from ..results.layout import (
     COMPARISON_OUTPUTS,
     EIGENVALUE_OUTPUTS,
     SIGNATURE_TYPES,
-    SPECTRA,
     WASSERSTEIN_MODES,
-    ExperimentResults,
-    ResultsError,
-    as_experiment,
     embedding_outputs,
     natural_key,
     persistence_outputs,
@@ -104,7 +102,7 @@ def analyze_eigenvalue(
     dpi: int = figures.DPI,
 ) -> list[Path]:
     """The 21 statistics per model: ``eigenvalue_statistics.json`` and two figures
-    (:data:`vbpipe.results.EIGENVALUE_OUTPUTS`)."""
+    (:data:`vbpipe.results.layout.EIGENVALUE_OUTPUTS`)."""
     records, source = _load(experiment, seq_length, spectrum)
     out = _out(out_dir)
     stats_name, examples_name, scatter_name = EIGENVALUE_OUTPUTS
@@ -409,7 +407,7 @@ def analyze_compare(
     experiment split by a column of its table (``by``, e.g. ``hidden_dim``: labels
     ``hidden_dim=128``, ...).
 
-    Writes :data:`vbpipe.results.COMPARISON_OUTPUTS`: ``comparison_statistics.json`` (a list with,
+    Writes :data:`vbpipe.results.layout.COMPARISON_OUTPUTS`: ``comparison_statistics.json`` (a list with,
     per set, ``label``, ``source``, ``n_models``, ``statistics`` = ``{stat: {mean, std, min, max,
     sem, n}}`` and ``accuracy``), ``comparison_complex_plane.png`` (first model of each set),
     ``comparison_spectra.png`` (all eigenvalues of each set overlaid, with |λ| and arg λ densities)

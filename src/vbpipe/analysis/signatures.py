@@ -6,8 +6,8 @@ Signature types
     The 21 statistics of :mod:`vbpipe.analysis.statistics`.
 ``histogram``
     Counts of ``|arg lambda|`` in 36 bins on ``[0, pi]`` followed by counts of ``|lambda|`` in 20
-    bins on ``[0, 2]`` (56 values; the bins of :data:`vbpipe.results.ANGLE_EDGES` and
-    :data:`vbpipe.results.MAGNITUDE_EDGES`). Magnitudes >= 2 are counted in the last bin, so every
+    bins on ``[0, 2]`` (56 values; the bins of :data:`vbpipe.histograms.ANGLE_EDGES` and
+    :data:`vbpipe.histograms.MAGNITUDE_EDGES`). Magnitudes >= 2 are counted in the last bin, so every
     eigenvalue is counted. The histograms are computed from the eigenvalues, never read from a
     summary (the original tooling's bug: the keys were missing).
 ``combined``
@@ -26,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import results
-from ..results import ANGLE_EDGES, MAGNITUDE_EDGES, SIGNATURE_TYPES
+from .. import histograms
+from ..histograms import ANGLE_EDGES, MAGNITUDE_EDGES
+from ..results.layout import SIGNATURE_TYPES
 from .statistics import STATISTIC_NAMES, statistics_matrix
 
 __all__ = [
@@ -50,12 +51,12 @@ _MAG_UNSTABLE_BINS = MAGNITUDE_EDGES[:-1] > 1.0 + 1e-12
 
 def angle_histogram(eigenvalues) -> np.ndarray:
     """36 counts of ``|arg lambda|`` over ``[0, pi]`` (``pi`` falls in the last bin), as floats."""
-    return results.angle_histogram(eigenvalues).astype(float)
+    return histograms.angle_histogram(eigenvalues).astype(float)
 
 
 def magnitude_histogram(eigenvalues) -> np.ndarray:
     """20 counts of ``|lambda|`` over ``[0, 2]``; ``|lambda| >= 2`` goes to the last bin."""
-    return results.magnitude_histogram(eigenvalues).astype(float)
+    return histograms.magnitude_histogram(eigenvalues).astype(float)
 
 
 def histogram_signature(eigenvalues) -> np.ndarray:

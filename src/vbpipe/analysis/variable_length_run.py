@@ -30,7 +30,7 @@ from ..evaluation.variable_length import (
     roots_of_unity_figure,
 )
 from ..fileio import save_figure, write_json
-from ..results import as_experiment
+from ..results.experiment import as_experiment
 
 
 def linear_ceiling(lengths: list[int], horizon: int) -> dict[int, np.ndarray]:

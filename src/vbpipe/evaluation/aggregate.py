@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ..fileio import write_json, write_text
-from ..results import experiment_from_model_results
-from .summary import build_summary, validate_summary
+from ..results.experiment import experiment_from_model_results
+from ..results.summary import build_summary, validate_summary
 from .table1 import table1_csv as table1_csv_text
 from .table1 import table1_frame, table1_latex
 
@@ -45,7 +45,7 @@ def aggregate_experiment(
 
     Every record must belong to its checkpoint as it is now: the SHA-256 recorded at evaluation
     equals the checkpoint's (``checkpoints[i]``, default ``../checkpoint/model.pt`` of each results
-    directory); a stale record raises :class:`vbpipe.results.StaleResultError` naming the model.
+    directory); a stale record raises :class:`vbpipe.results.errors.StaleResultError` naming the model.
     ``verify_checkpoints=False`` aggregates results whose checkpoints are not at hand.
     ``failures`` (``{"model", "error"}``) are listed in the summary's ``failed_models``.
     """

@@ -22,8 +22,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..results import (
-    DEFAULT_UNIT_THRESHOLD,
+from ..constants import DEFAULT_UNIT_THRESHOLD
+from ..results.errors import ResultsError
+from ..results.layout import (
     EXPERIMENT_ARRAYS_NAME,
     GLOBAL_DIRNAME,
     SUMMARY_NAME,
@@ -31,13 +32,12 @@ from ..results import (
     TABLE1_TEX_NAME,
     TABLE_NAME,
     TABLES_DIRNAME,
-    EvaluationSettings,
-    ResultsError,
     checkpoint_in,
     find_variant_dirs,
     model_dirs_of,
     results_in,
 )
+from ..results.records import EvaluationSettings
 
 __all__ = ["add_aggregate_parser", "add_evaluate_parser", "main_aggregate", "main_evaluate"]
 
@@ -240,7 +240,7 @@ def main_aggregate(args: argparse.Namespace) -> int:
         checkpoints=[checkpoint_in(d.parent) for d in results_dirs],
     )
     if not args.no_figures:
-        from ..results import load_experiment
+        from ..results.experiment import load_experiment
         from .plots import draw_global_figures
 
         results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)

@@ -1,7 +1,7 @@
 """``vbpipe evaluate``: evaluate every model of a variant or experiment directory, draw their figures
 and aggregate, as the original ``evaluate_multiple.py`` did.
 
-The directory is documented, not guessed (:func:`vbpipe.results.find_variant_dirs`): a variant
+The directory is documented, not guessed (:func:`vbpipe.results.layout.find_variant_dirs`): a variant
 directory (``config.json`` and ``model-*/checkpoint/model.pt``) or an experiment directory whose
 sub-directories are variant directories; identities come from each ``config.json``.
 """
@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..fileio import write_json
-from ..results import (
+from ..results.errors import ResultsError
+from ..results.layout import (
     EVAL_CONFIG_NAME,
     EXPERIMENT_ARRAYS_NAME,
     GLOBAL_DIRNAME,
@@ -23,10 +24,6 @@ from ..results import (
     TABLE1_TEX_NAME,
     TABLE_NAME,
     TABLES_DIRNAME,
-    EvaluationJob,
-    EvaluationSettings,
-    ModelIdentity,
-    ResultsError,
     checkpoint_in,
     find_variant_dirs,
     model_dirs_of,
@@ -34,6 +31,7 @@ from ..results import (
     seed_of_model_dir,
     variant_identity,
 )
+from ..results.records import EvaluationJob, EvaluationSettings, ModelIdentity
 from .evaluate import resolve_device
 from .run import _stderr, evaluate_models
 
@@ -42,7 +40,7 @@ PathLike = str | os.PathLike
 
 def directory_jobs(models_dir: PathLike, model_pattern: str = "model-*") -> list[EvaluationJob]:
     """The evaluation jobs of a variant directory or of an experiment directory of variants
-    (:func:`vbpipe.results.find_variant_dirs`); identity from each variant's ``config.json``
+    (:func:`vbpipe.results.layout.find_variant_dirs`); identity from each variant's ``config.json``
     metadata, seed from ``model-{seed}``. :class:`ResultsError` when no model is found."""
     jobs = []
     for variant_dir in find_variant_dirs(models_dir):
@@ -122,7 +120,7 @@ def evaluate_directory(
         checkpoints=[job.checkpoint for job in report.evaluated],
     )
     if figures and report.evaluated:
-        from ..results import load_experiment
+        from ..results.experiment import load_experiment
         from .plots import draw_global_figures
 
         results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)

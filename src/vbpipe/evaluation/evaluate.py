@@ -4,7 +4,7 @@
 ``metrics.json`` in the form :mod:`vbpipe.results` defines (sections ``identity``, ``checkpoint``,
 ``params``, ``training``, ``evaluation``, ``model`` and one ``lengths`` entry per evaluated length;
 every field present, ``None`` where not applicable) and ``arrays`` the content of ``arrays.npz``
-(:data:`vbpipe.results.MODEL_ARRAYS`, and :data:`vbpipe.results.LENGTH_ARRAYS` as ``{name}_seq{L}``).
+(:data:`vbpipe.results.records.MODEL_ARRAYS`, and :data:`vbpipe.results.records.LENGTH_ARRAYS` as ``{name}_seq{L}``).
 
 What is computed (``L`` = each evaluated length, ``d`` = input width, ``N`` = hidden size):
 
@@ -39,12 +39,12 @@ import numpy as np
 
 from .. import __version__
 from ..checkpoint import LoadedModel, load_model
-from ..results import (
+from ..constants import SOLVED_ACCURACY
+from ..results.errors import ResultsError
+from ..results.records import (
     OUTCOME_KEYS,
-    SOLVED_ACCURACY,
     EvaluationSettings,
     ModelIdentity,
-    ResultsError,
     array_key,
     checkpoint_fingerprint,
     empty_metrics,
@@ -246,7 +246,7 @@ def evaluate_loaded(
 
     ``identity`` defaults to an unnamed model of the checkpoint's seed (experiment and variant
     ``None``); when given, its seed must be the checkpoint's. ``fingerprint`` is the checkpoint's
-    :func:`vbpipe.results.checkpoint_fingerprint` (computed from ``model.path`` when omitted).
+    :func:`vbpipe.results.records.checkpoint_fingerprint` (computed from ``model.path`` when omitted).
     ``blas_threads`` caps numpy's BLAS threads (default 1); torch's threads are the caller's.
     """
     settings = EvaluationSettings.from_mapping(settings)

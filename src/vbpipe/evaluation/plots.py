@@ -13,23 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import SOLVED_ACCURACY
 from ..fileio import save_figure, write_json
-from ..results import (
+from ..results.experiment import ExperimentResults, as_experiment
+from ..results.layout import (
     ARRAYS_NAME,
     GLOBAL_FIGURES,
     LENGTH_FIGURES,
     METRICS_NAME,
     MODEL_FIGURES,
-    MODEL_KEY,
-    SOLVED_ACCURACY,
-    ExperimentResults,
-    ModelIdentity,
-    array_key,
-    as_experiment,
-    read_metrics,
-    read_model_arrays,
-    records_to_table,
 )
+from ..results.records import ModelIdentity, array_key, read_metrics, read_model_arrays
+from ..results.table import MODEL_KEY, records_to_table
 from . import figures as fig
 
 PathLike = str | os.PathLike
@@ -124,7 +119,7 @@ def _model_figures(results_dir: Path) -> list[Path]:
 
 
 def draw_model_figures(results_dirs: Sequence[PathLike]) -> list[Path]:
-    """Draw every per-model figure (:func:`vbpipe.results.model_figure_names`) of each results
+    """Draw every per-model figure (:func:`vbpipe.results.layout.model_figure_names`) of each results
     directory from its ``metrics.json`` and ``arrays.npz``. A model with non-finite weights gets
     its spectrum (Φ alone, titled as diverged) and placeholder figures for the per-length ones, so
     every declared file exists. Returns the files written."""
@@ -158,9 +153,9 @@ def global_data(results: ExperimentResults) -> fig.GlobalData:
 def draw_global_figures(
     results, global_dir: PathLike, magnitude_threshold: float = 0.0
 ) -> list[Path]:
-    """The four ``global_analysis/`` figures (:data:`vbpipe.results.GLOBAL_FIGURES`) of an
-    experiment (:class:`~vbpipe.results.ExperimentResults`, or what
-    :func:`vbpipe.results.as_experiment` accepts) into ``global_dir``."""
+    """The four ``global_analysis/`` figures (:data:`vbpipe.results.layout.GLOBAL_FIGURES`) of an
+    experiment (:class:`~vbpipe.results.experiment.ExperimentResults`, or what
+    :func:`vbpipe.results.experiment.as_experiment` accepts) into ``global_dir``."""
     data = global_data(as_experiment(results))
     drawn = (
         fig.global_magnitude_figure(data),

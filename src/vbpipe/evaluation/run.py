@@ -2,7 +2,7 @@
 
 :func:`evaluate_models` is what the workflow's evaluation script and ``vbpipe evaluate`` call. Each
 model is given explicitly: its checkpoint, its results directory and its identity
-(:class:`vbpipe.results.EvaluationJob`). Per model, in this order:
+(:class:`vbpipe.results.records.EvaluationJob`). Per model, in this order:
 
 1. its old ``metrics.json`` then ``arrays.npz`` are removed, so a failure never leaves a result
    that a later stage could take for current;
@@ -29,14 +29,9 @@ from pathlib import Path
 from ..checkpoint import load_model
 from ..errors import VbpipeError
 from ..fileio import write_json, write_npz
-from ..results import (
-    ARRAYS_NAME,
-    METRICS_NAME,
-    EvaluationJob,
-    EvaluationSettings,
-    ResultsError,
-    checkpoint_fingerprint,
-)
+from ..results.errors import ResultsError
+from ..results.layout import ARRAYS_NAME, METRICS_NAME
+from ..results.records import EvaluationJob, EvaluationSettings, checkpoint_fingerprint
 from .evaluate import blas_threads_limited, evaluate_loaded, resolve_device
 
 PathLike = str | os.PathLike
@@ -89,9 +84,9 @@ def evaluate_models(
     """Evaluate a block of models in this process and write each one's ``arrays.npz`` and
     ``metrics.json`` into its results directory.
 
-    ``jobs``: :class:`~vbpipe.results.EvaluationJob` items, ``(checkpoint, results_dir,
+    ``jobs``: :class:`~vbpipe.results.records.EvaluationJob` items, ``(checkpoint, results_dir,
     identity)`` tuples or mappings with those keys (``identity``: ``{experiment, variant, seed[,
-    model_name]}``). ``settings``: :class:`~vbpipe.results.EvaluationSettings` or a mapping of
+    model_name]}``). ``settings``: :class:`~vbpipe.results.records.EvaluationSettings` or a mapping of
     its fields (``test_horizon``, ``n_batches``, ``batch_size``, ``unit_threshold``,
     ``seq_lengths``); an unknown key is an error. ``device``: ``cpu``, ``cuda``, ``auto`` or
     ``gpu``. ``on_error``: ``"raise"`` stops at the first model that cannot be evaluated (a

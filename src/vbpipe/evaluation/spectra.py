@@ -28,9 +28,9 @@ matrices in different bases: prefer the full-``W_hh`` spectral error.
 
 Histograms
 ----------
-Counts of ``|arg λ|`` and of ``|λ|`` in the bins of :data:`vbpipe.results.ANGLE_EDGES` (36 on
-``[0, π]``) and :data:`vbpipe.results.MAGNITUDE_EDGES` (20 on ``[0, 2]``); values outside a range
-are counted in the nearest end bin (:func:`vbpipe.results.angle_histogram`).
+Counts of ``|arg λ|`` and of ``|λ|`` in the bins of :data:`vbpipe.histograms.ANGLE_EDGES` (36 on
+``[0, π]``) and :data:`vbpipe.histograms.MAGNITUDE_EDGES` (20 on ``[0, 2]``); values outside a range
+are counted in the nearest end bin (:func:`vbpipe.histograms.angle_histogram`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..results import DEFAULT_UNIT_THRESHOLD
+from ..constants import DEFAULT_UNIT_THRESHOLD
 
 __all__ = [
     "SpectralComparison",

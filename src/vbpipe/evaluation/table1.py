@@ -9,7 +9,7 @@ table (:mod:`vbpipe.results`):
    (fixed) training length; a model trained on a length range has no error unless ``seq_length``
    is given.
 2. The error is *valid* when the accuracy is above ``accuracy_threshold``
-   (:data:`vbpipe.results.SOLVED_ACCURACY`, 0.9: the notebook ran the EMT analysis only then) and
+   (:data:`vbpipe.constants.SOLVED_ACCURACY`, 0.9: the notebook ran the EMT analysis only then) and
    the error exists (some unit-circle eigenvalue on both sides). With ``require_count_match`` it
    must also have exactly as many unit-circle eigenvalues as Φ (the original's metric was NaN
    otherwise).
@@ -30,7 +30,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..results import MODEL_KEY, SOLVED_ACCURACY, ResultsError
+from ..constants import SOLVED_ACCURACY
+from ..results.errors import ResultsError
+from ..results.table import MODEL_KEY
 from ..taskspec import PAPER_TASKS
 
 DASH = "—"

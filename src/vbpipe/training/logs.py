@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytorch_lightning as pl
 
+from ..results.layout import TRAINING_LOG_NAME
 from .members import STATUS_NAMES, MemberSpec, Roster, checkpoint_path
 
 MEMBERS_PER_LINE = 6
@@ -41,7 +42,7 @@ class MemberLogger(pl.Callback):
     def write(self, index: int, text: str) -> None:
         folder = self.folders[index]
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "training.log", "a", encoding="utf-8") as handle:
+        with open(folder / TRAINING_LOG_NAME, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
 
     def started(self) -> None:

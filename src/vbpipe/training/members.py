@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from ..results.layout import CHECKPOINT_DIRNAME, CHECKPOINT_NAME, RESUME_NAME
 
 RECENT = 50  # batches averaged for the logged and final training accuracy
 ACTIVE, FINISHED, DIVERGED, EARLY_STOPPED = 0, 1, 2, 3
@@ -23,11 +24,11 @@ STATUS_NAMES = ("active", "finished", "diverged", "early_stopped")
 
 
 def checkpoint_path(model_dir: Path) -> Path:
-    return Path(model_dir) / "checkpoint" / "model.pt"
+    return Path(model_dir) / CHECKPOINT_DIRNAME / CHECKPOINT_NAME
 
 
 def resume_path(model_dir: Path) -> Path:
-    return Path(model_dir) / "checkpoint" / "resume.pt"
+    return Path(model_dir) / CHECKPOINT_DIRNAME / RESUME_NAME
 
 
 def pack_key(config: TrainConfig) -> tuple:

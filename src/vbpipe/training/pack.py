@@ -26,6 +26,7 @@ import torch
 from ..checkpoint import CheckpointError, atomic_torch_save, load_model, save_model
 from ..config import TrainConfig, model_hparams
 from ..errors import TrainingInterrupted
+from ..results.layout import model_dirname
 from .allocator import keep_freed_memory
 from .data import DrawnBatches, make_loader, shard_bounds
 from .logs import MemberLogger, PackProgress
@@ -191,7 +192,7 @@ def train_block(
     if model_dirs is None:
         if output_dir is None:
             raise ValueError("give model_dirs or output_dir")
-        model_dirs = [Path(output_dir) / f"model-{seed}" for seed in seeds]
+        model_dirs = [Path(output_dir) / model_dirname(seed) for seed in seeds]
     configs = list(configs) if configs is not None else [config] * len(seeds)
     files = list(checkpoint_files) if checkpoint_files is not None else [None] * len(seeds)
     if not len(model_dirs) == len(configs) == len(files) == len(seeds):
