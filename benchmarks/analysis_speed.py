@@ -141,13 +141,11 @@ def synthetic_results(eigs: list[np.ndarray]):
 
 def end_to_end(eigs, args) -> None:
     """The four analysis jobs (with figures) on the experiment files, and the loaders."""
-    from vbpipe.analysis.run import (
-        analyze_compare,
-        analyze_eigenvalue,
-        analyze_embedding,
-        analyze_persistence,
-    )
     from vbpipe.fileio import write_json
+    from vbpipe.jobs.compare import analyze_compare
+    from vbpipe.jobs.eigenvalue import analyze_eigenvalue
+    from vbpipe.jobs.embedding import analyze_embedding
+    from vbpipe.jobs.persistence import analyze_persistence
     from vbpipe.results.experiment import load_experiment
     from vbpipe.results.summary import build_summary, experiment_from_summary
 

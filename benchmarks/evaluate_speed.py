@@ -4,7 +4,7 @@ Builds throw-away checkpoints (random weights of the right shapes: the cost does
 values) for each hidden size, L = d = 8, then times, per model, with the FULL protocol (10 x 64 test
 sequences at horizon 200, spectra, PCA-subspace metrics, EMT basis, no figures):
 
-- **block**: :func:`vbpipe.evaluation.run.evaluate_models` on all models of one hidden size in this
+- **block**: :func:`vbpipe.jobs.evaluate.evaluate_models` on all models of one hidden size in this
   process (files written: ``arrays.npz`` then ``metrics.json``), after one warm-up model;
 - **old** (with ``--baseline REV``): the package as of git revision ``REV`` (exported with ``git
   archive`` into a temporary directory and run in a subprocess), its ``run_evaluate_model`` one
@@ -13,7 +13,7 @@ sequences at horizon 200, spectra, PCA-subspace metrics, EMT basis, no figures):
 - **start-up**: the import time of the new evaluation job module, paid once per block;
 - **aggregation** (with ``--aggregate N``): the evaluated models copied to ``N`` models (checkpoint,
   sidecar and results, each with its own identity), then
-  :func:`vbpipe.evaluation.aggregate.aggregate_experiment` (stale-record check, tidy table, arrays,
+  :func:`vbpipe.jobs.aggregate.aggregate_experiment` (stale-record check, tidy table, arrays,
   summary + schema validation, Table 1) and the loaders of the table + arrays and of the summary.
 
 On a shared machine wall times swing with the load: each figure is the best of ``--repeats``
@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 
 from vbpipe.checkpoint import save_model
-from vbpipe.evaluation.run import evaluate_models
+from vbpipe.jobs.evaluate import evaluate_models
 from vbpipe.model import init_weights
 from vbpipe.results.layout import checkpoint_in, results_in
 
@@ -61,7 +61,7 @@ OLD_SCRIPT = r"""
 import json, sys, time
 import torch
 torch.set_num_threads(1)
-from vbpipe.evaluation.run import run_evaluate_model
+from vbpipe.jobs.evaluate import run_evaluate_model
 dirs = json.loads(sys.argv[1])
 run_evaluate_model(dirs[0], dirs[0] + "/old-results")  # warm-up
 best = None
@@ -140,7 +140,7 @@ def time_old(src: Path, dirs: list[Path], repeats: int) -> dict:
         check=True,
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    result["import"] = import_seconds("vbpipe.evaluation.run", env)
+    result["import"] = import_seconds("vbpipe.jobs.evaluate", env)
     return result
 
 
@@ -148,8 +148,8 @@ def time_aggregation(model_dirs: list[Path], n: int, tmp: Path) -> dict:
     """Copy the evaluated models to ``n`` models and time the aggregation and the loaders."""
     import shutil
 
-    from vbpipe.evaluation.aggregate import aggregate_experiment
     from vbpipe.fileio import read_json, write_json
+    from vbpipe.jobs.aggregate import aggregate_experiment
     from vbpipe.results.experiment import load_experiment
     from vbpipe.results.summary import experiment_from_summary
 
@@ -202,7 +202,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    startup = import_seconds("vbpipe.evaluation.run")
+    startup = import_seconds("vbpipe.jobs.evaluate")
     rows, evaluated, aggregation = [], [], None
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -94,7 +94,7 @@ def test_variable_length_training_through_the_cli(tmp_path, capsys):
 
     # evaluated at each length, then vbpipe analyze variable_length: per-length means of the
     # table, and the best linear filter beside them (repeat copy), under the run's name
-    from vbpipe.analysis.variable_length_run import linear_ceiling
+    from vbpipe.jobs.variable_length import linear_ceiling
 
     exp = tmp_path / "exp"
     argv = ["evaluate", "--models_dir", str(exp), "--seq_length", "2", "3", "--n_batches", "2",

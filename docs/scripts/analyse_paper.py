@@ -11,14 +11,14 @@ import sys
 import numpy as np
 import torch
 
-from vbpipe.checkpoint import load_model
-from vbpipe.circuits import gated_circuit, naive_circuit
-from vbpipe.evaluation.emt import variable_memory_basis
-from vbpipe.evaluation.input_phase import (
+from vbpipe.analysis.input_phase import (
     analyse_input_phase,
     perturbation_growth,
     phase_linearisation_accuracy,
 )
+from vbpipe.checkpoint import load_model
+from vbpipe.circuits import gated_circuit, naive_circuit
+from vbpipe.evaluation.emt import variable_memory_basis
 from vbpipe.taskspec import PAPER_TASKS, Task
 
 ROOT = "/work/science-runs/gpu/science_runs"

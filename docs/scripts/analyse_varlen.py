@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 
+from vbpipe.analysis.input_phase import perturbation_growth, phase_linearisation_accuracy
+from vbpipe.analysis.variable_length import dominant_period, root_of_unity_orders
 from vbpipe.checkpoint import load_model
-from vbpipe.evaluation.input_phase import perturbation_growth, phase_linearisation_accuracy
 from vbpipe.evaluation.spectra import eigenvalues
-from vbpipe.evaluation.variable_length import dominant_period, root_of_unity_orders
 
 RUNS = "/work/science-runs"
 

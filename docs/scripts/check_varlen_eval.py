@@ -5,10 +5,10 @@ import sys
 
 import numpy as np
 
+from vbpipe.analysis.input_phase import run_rnn
+from vbpipe.analysis.linear_limits import target_coefficients
+from vbpipe.analysis.variable_length import dominant_period
 from vbpipe.checkpoint import load_model
-from vbpipe.evaluation.input_phase import run_rnn
-from vbpipe.evaluation.linear_limits import target_coefficients
-from vbpipe.evaluation.variable_length import dominant_period
 
 rng = np.random.default_rng(2024)
 out = {}

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import torch
 
-from vbpipe.evaluation.input_phase import run_rnn
-from vbpipe.evaluation.linear_limits import target_coefficients
+from vbpipe.analysis.input_phase import run_rnn
+from vbpipe.analysis.linear_limits import target_coefficients
 
 rng = np.random.default_rng(7)
 for path in sys.argv[1:]:

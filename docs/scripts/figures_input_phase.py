@@ -4,8 +4,7 @@ import json
 import os
 import sys
 
-from vbpipe.circuits import gated_circuit, naive_circuit
-from vbpipe.evaluation.input_phase import (
+from vbpipe.analysis.input_phase import (
     analyse_input_phase,
     entry_gating_figure,
     growth_figure,
@@ -13,6 +12,7 @@ from vbpipe.evaluation.input_phase import (
     linearisation_figure,
     routing_figure,
 )
+from vbpipe.circuits import gated_circuit, naive_circuit
 from vbpipe.taskspec import PAPER_TASKS
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -5,13 +5,13 @@ import sys
 
 import numpy as np
 
-from vbpipe.checkpoint import load_model
-from vbpipe.evaluation.spectra import eigenvalues
-from vbpipe.evaluation.variable_length import (
+from vbpipe.analysis.variable_length import (
     conditions_figure,
     per_step_figure,
     roots_of_unity_figure,
 )
+from vbpipe.checkpoint import load_model
+from vbpipe.evaluation.spectra import eigenvalues
 
 docs, summary_path, ceilings_path, real_path = sys.argv[1:5]
 rows = json.load(open(summary_path))

@@ -5,8 +5,7 @@ import sys
 
 import numpy as np
 
-from vbpipe.circuits import naive_circuit
-from vbpipe.evaluation.linear_limits import (
+from vbpipe.analysis.linear_limits import (
     expected_bit_accuracy,
     filter_coefficients,
     linear_model_coefficients,
@@ -14,6 +13,7 @@ from vbpipe.evaluation.linear_limits import (
     optimal_lti_filter,
     target_coefficients,
 )
+from vbpipe.circuits import naive_circuit
 from vbpipe.taskspec import PAPER_TASKS
 
 out = {"fixed": {}, "variable": {}}

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import torch
 
+from vbpipe.analysis.input_phase import run_rnn
+from vbpipe.analysis.linear_limits import target_coefficients
 from vbpipe.checkpoint import load_model
-from vbpipe.evaluation.input_phase import run_rnn
-from vbpipe.evaluation.linear_limits import target_coefficients
 
 ROOT = "/work/science-runs/gpu/science_runs"
 

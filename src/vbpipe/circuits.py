@@ -12,7 +12,7 @@ evaluation and figures as a trained model.
     ``O(ε²)`` and the network is the linear system ``z_t = Φ z_{t-1} + e_new u_t``. Its spectrum is
     exactly Φ's, but during the input phase Φ's composition row already acts: every task whose
     operator reads a slot other than the oldest (T2-T4) mixes earlier inputs into the newest slot
-    (see :mod:`vbpipe.evaluation.linear_limits` for why no linear time-invariant network can avoid
+    (see :mod:`vbpipe.analysis.linear_limits` for why no linear time-invariant network can avoid
     this).
 
 ``gated``

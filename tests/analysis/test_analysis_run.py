@@ -7,13 +7,11 @@ import pytest
 
 from vbpipe.analysis.data import MissingDataWarning, NoModelsError
 from vbpipe.analysis.persistence import statistics_keys
-from vbpipe.analysis.run import (
-    analyze_compare,
-    analyze_eigenvalue,
-    analyze_embedding,
-    analyze_persistence,
-)
 from vbpipe.analysis.statistics import STATISTIC_NAMES
+from vbpipe.jobs.compare import analyze_compare
+from vbpipe.jobs.eigenvalue import analyze_eigenvalue
+from vbpipe.jobs.embedding import analyze_embedding
+from vbpipe.jobs.persistence import analyze_persistence
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.layout import (
     COMPARISON_OUTPUTS,

@@ -12,8 +12,8 @@ import pytest
 from evalhelpers import FAST, exact_circuit, job_of, random_model, write_model
 
 from vbpipe.checkpoint import CheckpointError
-from vbpipe.evaluation.aggregate import aggregate_experiment
-from vbpipe.evaluation.run import evaluate_models
+from vbpipe.jobs.aggregate import aggregate_experiment
+from vbpipe.jobs.evaluate import evaluate_models
 from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError, StaleResultError
 from vbpipe.results.experiment import ROW_ARRAYS, experiment_from_model_results, load_experiment
@@ -220,11 +220,13 @@ def _imported(modules: list[str]) -> set[str]:
 @pytest.mark.parametrize(
     "modules, torch_allowed",
     [
-        (["vbpipe.results"], False),
-        (["vbpipe.evaluation.aggregate", "vbpipe.evaluation.plots"], False),
-        (["vbpipe.analysis.run"], False),
+        (["vbpipe.results.layout", "vbpipe.results.records", "vbpipe.results.table"], False),
+        (["vbpipe.results.experiment", "vbpipe.results.summary"], False),
+        (["vbpipe.jobs.aggregate", "vbpipe.jobs.figures"], False),
+        (["vbpipe.jobs.eigenvalue", "vbpipe.jobs.embedding", "vbpipe.jobs.persistence"], False),
+        (["vbpipe.jobs.compare", "vbpipe.jobs.distances", "vbpipe.jobs.fixed_points"], False),
         (["vbpipe.evaluation.cli", "vbpipe.analysis.cli"], False),
-        (["vbpipe.evaluation.run"], False),  # checkpoints are read without torch on CPU
+        (["vbpipe.jobs.evaluate"], False),  # checkpoints are read without torch on CPU
         (["vbpipe.tasks"], True),
     ],
 )
@@ -232,7 +234,7 @@ def test_stages_import_no_lightning_and_torch_only_where_needed(modules, torch_a
     imported = _imported(modules)
     assert not {"pytorch_lightning", "lightning", "lightning_fabric"} & imported
     assert ("torch" in imported) == torch_allowed
-    if "vbpipe.results" == modules[0]:
+    if modules[0] == "vbpipe.results.layout":
         assert "pandas" not in imported and "matplotlib" not in imported
     if modules[0] == "vbpipe.evaluation.cli":
         assert not {"matplotlib", "scipy", "pandas", "sklearn"} & imported

@@ -15,10 +15,11 @@ from matplotlib.figure import Figure
 
 from vbpipe.errors import VbpipeError
 from vbpipe.evaluation import figures
-from vbpipe.evaluation.aggregate import aggregate_experiment
 from vbpipe.evaluation.cli import add_aggregate_parser, add_evaluate_parser
-from vbpipe.evaluation.plots import draw_model_figures, draw_paper_figures, global_data
-from vbpipe.evaluation.run import EvaluationError, evaluate_models
+from vbpipe.jobs.aggregate import aggregate_experiment
+from vbpipe.jobs.evaluate import EvaluationError, evaluate_models
+from vbpipe.jobs.figures import draw_paper_figures, global_data
+from vbpipe.jobs.model_figures import draw_model_figures
 from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.layout import GLOBAL_FIGURES, model_figure_names

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from vbpipe.analysis.reproduction_run import reproduce_paper_table1
+from vbpipe.jobs.reproduction import reproduce_paper_table1
 from vbpipe.results.experiment import ExperimentResults
 
 

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 
-from vbpipe.evaluation.input_phase import run_rnn
+from vbpipe.analysis.input_phase import run_rnn
 from vbpipe.taskspec import Task
 
 #: The diagonal task for d = L = 4 (the small analogue of the paper's T2): output j copies

@@ -98,7 +98,7 @@ def test_gate_pairs_saturate_only_while_inputs_arrive(rng):
     w = gated_circuit(DIAG4, 4, 4, 30, seed=2)
     layout = circuit_layout("gated", 4, 4, 30, seed=2)
     gates = np.concatenate([layout.gate_plus, layout.gate_minus])
-    from vbpipe.evaluation.input_phase import run_rnn
+    from vbpipe.analysis.input_phase import run_rnn
 
     x = np.zeros((12, 50, 4))
     x[:4] = _inputs(rng, 4, 50, 4)

@@ -8,8 +8,7 @@ import torch
 from inputphase_helpers import DIAG4, DIAG4_SIGNED
 from matplotlib.figure import Figure
 
-from vbpipe.circuits import gated_circuit, naive_circuit
-from vbpipe.evaluation.input_phase import (
+from vbpipe.analysis.input_phase import (
     analyse_input_phase,
     entry_gating_figure,
     entry_strengths,
@@ -21,7 +20,8 @@ from vbpipe.evaluation.input_phase import (
     run_rnn,
     window_coefficients,
 )
-from vbpipe.evaluation.linear_limits import target_coefficients
+from vbpipe.analysis.linear_limits import target_coefficients
+from vbpipe.circuits import gated_circuit, naive_circuit
 from vbpipe.model import rnn_forward_single
 from vbpipe.taskspec import Task, repeat_copy_id
 
@@ -174,7 +174,7 @@ def test_entry_strengths_of_the_gated_circuit():
 
 
 def test_linearisation_figure():
-    from vbpipe.evaluation.input_phase import linearisation_figure
+    from vbpipe.analysis.input_phase import linearisation_figure
 
     one = {"none": 1.0, "input_phase": 0.7, "output_phase": 0.9, "all": 0.6}
     fig = linearisation_figure({"T2": {"trained": [one, one], "gated": [one]}, "T3": {"x": [one]}})
@@ -187,7 +187,7 @@ def test_perturbation_growth_known_answers(rng):
     1/steps). The gated circuit's frame is not orthonormal (gate pairs), so its neutral values
     deviate from 1 by the frame's condition number to the power 1/steps. A contracting linear map
     shrinks everything."""
-    from vbpipe.evaluation.input_phase import (
+    from vbpipe.analysis.input_phase import (
         growth_by_task_figure,
         growth_figure,
         perturbation_growth,

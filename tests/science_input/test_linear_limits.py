@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from inputphase_helpers import DIAG4, DIAG4_SIGNED, accuracy, all_inputs, simulate
 
-from vbpipe.circuits import naive_circuit
-from vbpipe.evaluation.linear_limits import (
+from vbpipe.analysis.linear_limits import (
     expected_bit_accuracy,
     filter_coefficients,
     linear_model_coefficients,
@@ -16,6 +15,7 @@ from vbpipe.evaluation.linear_limits import (
     target_coefficients,
     worst_case_margins,
 )
+from vbpipe.circuits import naive_circuit
 from vbpipe.taskspec import PAPER_TASKS, repeat_copy_id
 
 COPY4 = repeat_copy_id(4)

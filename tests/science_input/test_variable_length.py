@@ -6,14 +6,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.linalg import block_diag
 
-from vbpipe.evaluation.spectra import eigenvalues
-from vbpipe.evaluation.variable_length import (
+from vbpipe.analysis.variable_length import (
     conditions_figure,
     dominant_period,
     per_step_figure,
     root_of_unity_orders,
     roots_of_unity_figure,
 )
+from vbpipe.evaluation.spectra import eigenvalues
 
 
 def _cycle(period):

@@ -119,7 +119,7 @@ rule compare:
 
 
 # The original analyze.py's remaining analyses: distances between models, the diagnostics report, and
-# the fixed and slow points of a seeded subset of models (vbpipe.analysis.distance_run).
+# the fixed and slow points of a seeded subset of models (vbpipe.jobs.distances, .diagnostics, .fixed_points).
 for experiment in EXPERIMENTS.values():
     analysis = experiment.analysis
     if analysis.distances:

@@ -1,8 +1,8 @@
-"""Snakemake shim: one experiment's tidy table, arrays, summary and Table 1 (vbpipe.evaluation.aggregate)."""
+"""Snakemake shim: one experiment's tidy table, arrays, summary and Table 1 (vbpipe.jobs.aggregate)."""
 
 from pathlib import Path
 
-from vbpipe.evaluation.aggregate import aggregate_experiment
+from vbpipe.jobs.aggregate import aggregate_experiment
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

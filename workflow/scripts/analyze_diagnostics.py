@@ -1,8 +1,8 @@
-"""Snakemake shim: the diagnostics report of an experiment's models (vbpipe.analysis.distance_run)."""
+"""Snakemake shim: the diagnostics report of an experiment's models (vbpipe.jobs.diagnostics)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.distance_run import analyze_diagnostics
+from vbpipe.jobs.diagnostics import analyze_diagnostics
 from vbpipe.jobs.logs import log_to
 
 settings = snakemake.params.settings

@@ -1,8 +1,8 @@
-"""Snakemake shim: pairwise distances between an experiment's models (vbpipe.analysis.distance_run)."""
+"""Snakemake shim: pairwise distances between an experiment's models (vbpipe.jobs.distances)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.distance_run import analyze_distances
+from vbpipe.jobs.distances import analyze_distances
 from vbpipe.jobs.logs import log_to
 
 settings = snakemake.params.settings

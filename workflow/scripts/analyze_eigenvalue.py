@@ -1,8 +1,8 @@
-"""Snakemake shim: per-model eigenvalue statistics of one experiment (vbpipe.analysis.run)."""
+"""Snakemake shim: per-model eigenvalue statistics of one experiment (vbpipe.jobs.eigenvalue)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.run import analyze_eigenvalue
+from vbpipe.jobs.eigenvalue import analyze_eigenvalue
 from vbpipe.jobs.logs import log_to
 
 settings = snakemake.params.settings

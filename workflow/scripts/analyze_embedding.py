@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from vbpipe.analysis.run import analyze_embedding
+from vbpipe.jobs.embedding import analyze_embedding
 from vbpipe.jobs.logs import log_to
 
 settings = snakemake.params.settings

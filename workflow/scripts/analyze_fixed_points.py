@@ -1,8 +1,8 @@
-"""Snakemake shim: fixed and slow points of a subset of models (vbpipe.analysis.distance_run)."""
+"""Snakemake shim: fixed and slow points of a subset of models (vbpipe.jobs.fixed_points)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.distance_run import analyze_fixed_points
+from vbpipe.jobs.fixed_points import analyze_fixed_points
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from vbpipe.analysis.input_phase_run import analyze_input_phase
+from vbpipe.jobs.input_phase import analyze_input_phase
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -1,9 +1,9 @@
-"""Snakemake shim: persistent homology of every model's eigenvalue cloud (vbpipe.analysis.run)."""
+"""Snakemake shim: persistent homology of every model's eigenvalue cloud (vbpipe.jobs.persistence)."""
 
 from pathlib import Path
 
-from vbpipe.analysis.run import analyze_persistence
 from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.persistence import analyze_persistence
 
 settings = snakemake.params.settings
 with log_to(snakemake.log[0]):

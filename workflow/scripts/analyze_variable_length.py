@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from vbpipe.analysis.variable_length_run import analyze_variable_length
 from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.variable_length import analyze_variable_length
 
 with log_to(snakemake.log[0]):
     analyze_variable_length(

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from vbpipe.analysis.run import analyze_compare
+from vbpipe.jobs.compare import analyze_compare
 from vbpipe.jobs.logs import log_to
 
 spec = snakemake.params.spec

@@ -1,9 +1,9 @@
-"""Snakemake shim: evaluate one variant's models in one process (vbpipe.evaluation.run)."""
+"""Snakemake shim: evaluate one variant's models in one process (vbpipe.jobs.evaluate)."""
 
 from pathlib import Path
 
-from vbpipe.evaluation.run import evaluate_models
 from vbpipe.fileio import write_json
+from vbpipe.jobs.evaluate import evaluate_models
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

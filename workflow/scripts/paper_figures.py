@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from vbpipe.evaluation.plots import draw_paper_figures
+from vbpipe.jobs.figures import draw_paper_figures
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -1,7 +1,7 @@
 """Snakemake shim: Table 1 beside the paper's published values (vbpipe.analysis.reproduction)."""
 
-from vbpipe.analysis.reproduction_run import reproduce_paper_table1
 from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.reproduction import reproduce_paper_table1
 
 with log_to(snakemake.log[0]):
     reproduce_paper_table1(

@@ -11,9 +11,11 @@ Modules, one job each:
 - :mod:`~vbpipe.analysis.persistence`: Vietoris-Rips persistence, statistics, diagram distances;
 - :mod:`~vbpipe.analysis.compare`: several model sets side by side;
 - :mod:`~vbpipe.analysis.figures`: matplotlib figures (Agg canvas);
-- :mod:`~vbpipe.analysis.run`: the jobs ``analyze_eigenvalue``, ``analyze_embedding``,
-  ``analyze_persistence``, ``analyze_compare`` (results in, files out; no torch);
+- the science of single models' dynamics: :mod:`~.input_phase` (routing, contamination, effective
+  operator), :mod:`~.linear_limits` (what linear time-invariant filters can do),
+  :mod:`~.variable_length` (per-length accuracy and the spectrum's roots), :mod:`~.fixed_points`;
 - :mod:`~vbpipe.analysis.cli`: ``add_analyze_parser`` for the main CLI.
 
-Files are read through :mod:`vbpipe.results` and written through :mod:`vbpipe.fileio`.
+The jobs that run these (results in, files out; no torch) are :mod:`vbpipe.jobs`, one module per
+analysis. Files are read through :mod:`vbpipe.results` and written through :mod:`vbpipe.fileio`.
 """

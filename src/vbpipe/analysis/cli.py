@@ -138,7 +138,7 @@ def _print_written(paths) -> int:
 
 
 def _cmd_eigenvalue(args: argparse.Namespace) -> int:
-    from .run import analyze_eigenvalue
+    from ..jobs.eigenvalue import analyze_eigenvalue
 
     source, where = _source(args)
     out = args.output_dir or default_output_dir("eigenvalue", where)
@@ -155,7 +155,7 @@ def _cmd_eigenvalue(args: argparse.Namespace) -> int:
 
 
 def _cmd_embedding(args: argparse.Namespace) -> int:
-    from .run import analyze_embedding
+    from ..jobs.embedding import analyze_embedding
 
     source, where = _source(args)
     out = args.output_dir or default_output_dir("embedding", where)
@@ -178,7 +178,7 @@ def _cmd_embedding(args: argparse.Namespace) -> int:
 
 
 def _cmd_persistence(args: argparse.Namespace) -> int:
-    from .run import analyze_persistence
+    from ..jobs.persistence import analyze_persistence
 
     source, where = _source(args)
     out = args.output_dir or default_output_dir("persistence", where)
@@ -201,7 +201,7 @@ def _cmd_persistence(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .run import analyze_compare
+    from ..jobs.compare import analyze_compare
 
     if args.table_files is not None:
         if args.arrays_files is None or len(args.arrays_files) != len(args.table_files):
@@ -367,7 +367,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _cmd_distances(args: argparse.Namespace) -> int:
-    from .distance_run import analyze_distances
+    from ..jobs.distances import analyze_distances
 
     source, located = _source(args)
     out = args.output_dir or default_output_dir("distances", located)
@@ -384,7 +384,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
 
 
 def _cmd_diagnostics(args: argparse.Namespace) -> int:
-    from .distance_run import analyze_diagnostics
+    from ..jobs.diagnostics import analyze_diagnostics
 
     source, located = _source(args)
     out = args.output_dir or default_output_dir("diagnostics", located)
@@ -410,7 +410,7 @@ def _checkpoints(models: Sequence[str]) -> tuple[list[Path], list[str]]:
 
 
 def _cmd_fixed_points(args: argparse.Namespace) -> int:
-    from .distance_run import analyze_fixed_points
+    from ..jobs.fixed_points import analyze_fixed_points
 
     checkpoints, names = _checkpoints(args.models)
     return _print_written(
@@ -419,7 +419,7 @@ def _cmd_fixed_points(args: argparse.Namespace) -> int:
 
 
 def _cmd_input_phase(args: argparse.Namespace) -> int:
-    from .input_phase_run import analyze_input_phase
+    from ..jobs.input_phase import analyze_input_phase
 
     checkpoints, names = _checkpoints(args.models)
     if args.names is not None:
@@ -432,7 +432,7 @@ def _cmd_input_phase(args: argparse.Namespace) -> int:
 
 
 def _cmd_variable_length(args: argparse.Namespace) -> int:
-    from .variable_length_run import analyze_variable_length
+    from ..jobs.variable_length import analyze_variable_length
 
     source, located = _source(args)
     out = args.output_dir or default_output_dir("variable_length", located)

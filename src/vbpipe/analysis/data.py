@@ -29,6 +29,7 @@ __all__ = [
     "NoModelsError",
     "metric_values",
     "select_models",
+    "subsample_indices",
 ]
 
 #: Short names accepted by ``--color_by`` and the table column each stands for.
@@ -128,3 +129,13 @@ def metric_values(records: Sequence[ModelRecord], name: str) -> tuple[np.ndarray
             raise ResultsError(f"metric {column!r} of {record.name} is not a number: {raw!r}")
         values.append(_as_float(raw))
     return np.asarray(values, dtype=float), column
+
+
+def subsample_indices(n: int, max_models: int | None, seed: int = 42) -> np.ndarray:
+    """Sorted indices of a seeded random subset of ``max_models`` models (all if n is smaller)."""
+    if max_models is None or n <= max_models:
+        return np.arange(n)
+    if max_models < 1:
+        raise ValueError(f"max_models must be >= 1; got {max_models}")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=max_models, replace=False))

@@ -28,7 +28,7 @@ Distances (:func:`diagram_distance_matrix`)
     search over candidate values with an assignment feasibility test (bottleneck). The matrix is
     symmetric with a zero diagonal; empty diagrams are handled (distance = cost of sending every
     point of the other diagram to the diagonal). For very many models use ``max_models``
-    (:func:`subsample_indices`) to compute distances on a seeded random subset.
+    (:func:`vbpipe.analysis.data.subsample_indices`) to compute distances on a seeded random subset.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ __all__ = [
     "betti_curves",
     "diagram_distance",
     "diagram_distance_matrix",
-    "subsample_indices",
 ]
 
 N_BETTI_SCALES = 10
@@ -374,13 +373,3 @@ def diagram_distance_matrix(
         out += upper + upper.T
     np.fill_diagonal(out, 0.0)
     return out
-
-
-def subsample_indices(n: int, max_models: int | None, seed: int = 42) -> np.ndarray:
-    """Sorted indices of a seeded random subset of ``max_models`` models (all if n is smaller)."""
-    if max_models is None or n <= max_models:
-        return np.arange(n)
-    if max_models < 1:
-        raise ValueError(f"max_models must be >= 1; got {max_models}")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n, size=max_models, replace=False))

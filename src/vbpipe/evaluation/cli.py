@@ -151,8 +151,8 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main_evaluate(args: argparse.Namespace) -> int:
+    from ..jobs.evaluate import EvaluationError
     from .directory import evaluate_directory
-    from .run import EvaluationError
 
     if args.threads:
         import torch
@@ -219,7 +219,7 @@ def add_aggregate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main_aggregate(args: argparse.Namespace) -> int:
-    from .aggregate import aggregate_experiment
+    from ..jobs.aggregate import aggregate_experiment
 
     root = Path(args.models_dir)
     output_root = Path(args.output_root) if args.output_root else root
@@ -240,8 +240,8 @@ def main_aggregate(args: argparse.Namespace) -> int:
         checkpoints=[checkpoint_in(d.parent) for d in results_dirs],
     )
     if not args.no_figures:
+        from ..jobs.figures import draw_global_figures
         from ..results.experiment import load_experiment
-        from .plots import draw_global_figures
 
         results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)
         draw_global_figures(results, output_root / GLOBAL_DIRNAME, args.magnitude_threshold)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..fileio import write_json
+from ..jobs.evaluate import _stderr, evaluate_models
 from ..results.errors import ResultsError
 from ..results.layout import (
     EVAL_CONFIG_NAME,
@@ -33,7 +34,6 @@ from ..results.layout import (
 )
 from ..results.records import EvaluationJob, EvaluationSettings, ModelIdentity
 from .evaluate import resolve_device
-from .run import _stderr, evaluate_models
 
 PathLike = str | os.PathLike
 
@@ -72,7 +72,7 @@ def evaluate_directory(
     ``output_root`` (default ``models_dir``). Models that fail are reported and listed in the
     summary's ``failed_models``; the others are still evaluated and aggregated. Returns
     ``{"summary", "n_models", "failures", "files"}``."""
-    from .aggregate import aggregate_experiment
+    from ..jobs.aggregate import aggregate_experiment
 
     models_dir = Path(models_dir)
     output_root = Path(output_root) if output_root is not None else models_dir
@@ -104,7 +104,7 @@ def evaluate_directory(
     files = [write_json(output_root / EVAL_CONFIG_NAME, evaluation_config)]
     report = evaluate_models(jobs, settings, device, on_error="collect", log=log)
     if figures and report.evaluated:
-        from .plots import draw_model_figures
+        from ..jobs.model_figures import draw_model_figures
 
         files += draw_model_figures(report.results_dirs)
     tables = output_root / TABLES_DIRNAME
@@ -120,8 +120,8 @@ def evaluate_directory(
         checkpoints=[job.checkpoint for job in report.evaluated],
     )
     if figures and report.evaluated:
+        from ..jobs.figures import draw_global_figures
         from ..results.experiment import load_experiment
-        from .plots import draw_global_figures
 
         results = load_experiment(output_root / TABLE_NAME, output_root / EXPERIMENT_ARRAYS_NAME)
         files += draw_global_figures(results, output_root / GLOBAL_DIRNAME, magnitude_threshold)

@@ -2,7 +2,7 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot, no global backend
 state), so they render with Agg wherever they are saved (:func:`vbpipe.fileio.save_figure`).
-They are drawn from saved results (see :mod:`vbpipe.evaluation.plots`), never from a model.
+They are drawn from saved results (see :mod:`vbpipe.jobs.figures`), never from a model.
 
 Per model: :func:`test_sample_figure`, :func:`accuracy_per_step_figure`, :func:`spectrum_figure`,
 :func:`phi_figure` (the paper's Figure 4), :func:`memory_trajectory_figure` (Figure 3). Per

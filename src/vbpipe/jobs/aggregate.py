@@ -10,11 +10,11 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from ..evaluation.table1 import table1_csv as table1_csv_text
+from ..evaluation.table1 import table1_frame, table1_latex
 from ..fileio import write_json, write_text
 from ..results.experiment import experiment_from_model_results
 from ..results.summary import build_summary, validate_summary
-from .table1 import table1_csv as table1_csv_text
-from .table1 import table1_frame, table1_latex
 
 PathLike = str | os.PathLike
 

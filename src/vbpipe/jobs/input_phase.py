@@ -1,5 +1,5 @@
 """The input-phase job: how a subset of an experiment's models handle the input phase, beside EMT's
-naive and gated circuits for the same tasks (the science: :mod:`vbpipe.evaluation.input_phase`; the
+naive and gated circuits for the same tasks (the science: :mod:`vbpipe.analysis.input_phase`; the
 findings: ``docs/input_phase.md``).
 
 Per model: the routing of inputs into the variable memories and its contamination, the effective
@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import load_model
-from ..circuits import build_circuit, min_hidden_dim
-from ..evaluation.input_phase import (
+from ..analysis.input_phase import (
     analyse_input_phase,
     growth_by_task_figure,
     input_phase_figure,
@@ -28,6 +26,8 @@ from ..evaluation.input_phase import (
     perturbation_growth,
     phase_linearisation_accuracy,
 )
+from ..checkpoint import load_model
+from ..circuits import build_circuit, min_hidden_dim
 from ..fileio import save_figure, write_json
 from ..results.errors import ResultsError
 from ..taskspec import task_label

@@ -55,8 +55,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..evaluation.emt import variable_memory_basis
 from ..taskspec import Task
-from .emt import variable_memory_basis
 
 __all__ = [
     "LINEARISATIONS",

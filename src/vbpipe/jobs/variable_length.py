@@ -1,6 +1,6 @@
 """The variable-length job: how an experiment's models trained on lengths drawn from ``[min, max]`` do
 at each length, beside the best any linear network can do (the science:
-:mod:`vbpipe.evaluation.variable_length` and :mod:`vbpipe.evaluation.linear_limits`; the findings:
+:mod:`vbpipe.analysis.variable_length` and :mod:`vbpipe.analysis.linear_limits`; the findings:
 ``docs/variable_length.md``).
 
 Writes ``variable_length.json`` (per variant and length: mean accuracy over seeds; the linear ceiling
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..evaluation.linear_limits import (
+from ..analysis.linear_limits import (
     expected_bit_accuracy,
     filter_coefficients,
     optimal_lti_filter,
     target_coefficients,
 )
-from ..evaluation.variable_length import (
+from ..analysis.variable_length import (
     conditions_figure,
     dominant_period,
     per_step_figure,

@@ -3,12 +3,12 @@
 A task with a length drawn per batch asks one network to cycle with period ``L`` (repeat copy) for
 every ``L`` in the range. A fixed linear map cannot: the coefficient of ``u_s`` in ``ŷ_t`` of a
 linear time-invariant network depends on ``t − s`` only, while ``u_0`` must reappear at lag ``L``
-for every ``L`` (:func:`vbpipe.evaluation.linear_limits.lti_witness`; an EOS input only adds a
+for every ``L`` (:func:`vbpipe.analysis.linear_limits.lti_witness`; an EOS input only adds a
 term that does not depend on the data). The functions here read the signs of that conflict in a
 trained model: which roots of unity its recurrent spectrum holds (:func:`root_of_unity_orders`),
 whether its per-step accuracy at one length beats with the periods of the others
 (:func:`dominant_period`), and figures that put per-length accuracy next to the best linear
-filter's (:mod:`vbpipe.evaluation.linear_limits`).
+filter's (:mod:`vbpipe.analysis.linear_limits`).
 """
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from ..checkpoint import load_model
 from ..errors import VbpipeError
+from ..evaluation.evaluate import blas_threads_limited, evaluate_loaded, resolve_device
 from ..fileio import write_json, write_npz
 from ..results.errors import ResultsError
 from ..results.layout import ARRAYS_NAME, METRICS_NAME
 from ..results.records import EvaluationJob, EvaluationSettings, checkpoint_fingerprint
-from .evaluate import blas_threads_limited, evaluate_loaded, resolve_device
 
 PathLike = str | os.PathLike
 

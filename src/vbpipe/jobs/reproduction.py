@@ -8,14 +8,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..analysis.reproduction import compare_with_paper, reproduce_table1, verdict_counts
+from ..analysis.reproduction_figure import plot_table1_comparison
+from ..analysis.reproduction_render import comparison_markdown
 from ..evaluation.table1 import TRAINED, model_types
 from ..fileio import save_figure, write_csv, write_text
 from ..reference import paper_table1
 from ..results.errors import ResultsError
 from ..results.experiment import as_experiment
-from .reproduction import compare_with_paper, reproduce_table1, verdict_counts
-from .reproduction_figure import plot_table1_comparison
-from .reproduction_render import comparison_markdown
 
 
 def reproduce_paper_table1(
