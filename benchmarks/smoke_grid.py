@@ -34,18 +34,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from projectcopy import copy_project  # noqa: E402
+
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        else:
-            shutil.copy(source, dest / name)
-    return dest
 
 
 def smoke_config(seeds: int, steps: int, accelerator: str, models_per_job: int) -> dict:

@@ -17,3 +17,11 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip_gpu)
+
+
+@pytest.fixture
+def rng():
+    """A seeded numpy generator."""
+    import numpy as np
+
+    return np.random.default_rng(12345)

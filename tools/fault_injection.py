@@ -42,6 +42,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import projectcopy  # noqa: E402
+
 STAGES = {
     "training": r"rule train_",
     "evaluation": r"rule evaluate_",
@@ -68,15 +71,8 @@ TIMING = {
 
 
 def copy_project(dest: Path, config: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        else:
-            shutil.copy(source, dest / name)
-    shutil.copy(config, dest / "config" / "faults.yaml")
-    return dest
+    """The workflow copied into ``dest`` with ``config`` as ``config/faults.yaml``."""
+    return projectcopy.copy_project(dest, {"faults.yaml": config})
 
 
 def command(slurm_profile: str | None) -> list[str]:

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers.grids import paper_grid_models
 
 from vbpipe.fileio import write_json
 from vbpipe.results.experiment import ExperimentResults, experiment_from_metrics
@@ -119,3 +120,9 @@ def load_strict_json(path):
 @pytest.fixture
 def strict_json():
     return load_strict_json
+
+
+@pytest.fixture
+def grid_models():
+    """A synthetic paper-grid table (5 seeds per cell)."""
+    return paper_grid_models()

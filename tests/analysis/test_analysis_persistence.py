@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from vbpipe.analysis.data import subsample_indices
 from vbpipe.analysis.persistence import (
     betti_curve,
     betti_curves,
@@ -10,7 +11,6 @@ from vbpipe.analysis.persistence import (
     eigenvalue_points,
     persistence_diagrams,
     statistics_keys,
-    subsample_indices,
 )
 
 ROOTS8 = np.exp(2j * np.pi * np.arange(8) / 8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from evalhelpers import FAST, evaluate, exact_circuit, length_entry, write_model
+from helpers.evaluation import FAST, evaluate, exact_circuit, length_entry, write_model
 
 from vbpipe.evaluation.emt import variable_memory_basis
 from vbpipe.results.records import array_key

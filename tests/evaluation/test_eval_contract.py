@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from evalhelpers import FAST, exact_circuit, job_of, random_model, write_model
+from helpers.evaluation import FAST, exact_circuit, job_of, random_model, write_model
 
 from vbpipe.checkpoint import CheckpointError
 from vbpipe.jobs.aggregate import aggregate_experiment

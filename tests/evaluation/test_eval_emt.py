@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from evalhelpers import exact_circuit
+from helpers.evaluation import exact_circuit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

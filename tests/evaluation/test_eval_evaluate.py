@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from evalhelpers import (
+from helpers.evaluation import (
     FAST,
     evaluate,
     exact_circuit,

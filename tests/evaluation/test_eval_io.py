@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from evalhelpers import random_model
+from helpers.evaluation import random_model
 
 from vbpipe import fileio
 from vbpipe.errors import VbpipeError

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from evalhelpers import FAST, exact_circuit, job_of, random_model, write_model
+from helpers.evaluation import FAST, exact_circuit, job_of, random_model, write_model
 from matplotlib.figure import Figure
 
 from vbpipe.errors import VbpipeError

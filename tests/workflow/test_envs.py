@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONDA_NAMES = {"matplotlib": "matplotlib-base"}
 ENV = yaml.safe_load((ROOT / "envs" / "vbpipe.yaml").read_text())
 

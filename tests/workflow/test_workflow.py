@@ -3,67 +3,16 @@ what a rerun does after each kind of change (every row of the README's caching t
 
 import json
 import os
-import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers.workflow import ROOT, SNAKEMAKE, copy_project, scheduled, snakemake, trained_models
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 pytestmark = pytest.mark.slow
-
-
-def copy_project(dest: Path, with_source: bool = False) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        else:
-            shutil.copy(source, dest / name)
-    shutil.copy(ROOT / "tests" / "data" / "tiny.yaml", dest / "config" / "tiny.yaml")
-    if with_source:
-        shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    return dest
-
-
-def snakemake(workdir: Path, *args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
-    command = [*SNAKEMAKE, "--cores", "2", "--configfile", "config/tiny.yaml", *args]
-    return subprocess.run(
-        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
-    )
-
-
-def scheduled(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """Jobs per kind of rule (train_*, evaluate_*, ... pooled) from a dry run's 'Job stats'."""
-    text = result.stdout + result.stderr
-    assert result.returncode == 0, text[-3000:]
-    counts: dict[str, int] = {}
-    if "Nothing to be done" in text:
-        return counts
-    block = text.split("Job stats:")[1].split("Reasons:")[0] if "Job stats:" in text else ""
-    for line in block.splitlines():
-        match = re.match(r"^(\w[\w.\-]*)\s+(\d+)$", line.strip())
-        if match and match.group(1) != "total":
-            rule = match.group(1)
-            kind = next(
-                (k for k in ("train", "evaluate", "figures", "analyze_embedding",
-                             "analyze_eigenvalue", "analyze_persistence") if rule.startswith(k + "_")),
-                rule,
-            )  # fmt: skip
-            counts[kind] = counts.get(kind, 0) + int(match.group(2))
-    return counts
-
-
-def trained_models(result: subprocess.CompletedProcess) -> set[str]:
-    """The model.pt files a dry run would (re)train."""
-    outputs = re.findall(r"rule train_\S+:\n\s+output: ([^\n]+)", result.stdout)
-    return {p.strip() for line in outputs for p in line.split(",") if p.strip().endswith(".pt")}
 
 
 def test_lint_is_clean():

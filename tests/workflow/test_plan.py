@@ -12,11 +12,18 @@ from pathlib import Path
 
 from vbpipe.config.experiments import load_workflow_config
 from vbpipe.fingerprint import code_fingerprint, module_closure
-from vbpipe.plan import disk_state, model_stamp, plan_training, training_code
+from vbpipe.plan import (
+    STAMP_EXCLUDES,
+    TRAINING_MODULE,
+    disk_state,
+    model_stamp,
+    plan_training,
+    training_code,
+)
 from vbpipe.runlock import release_stale_lock
 from vbpipe.sidecar import write_sidecar
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 GRID = """
 experiments:
@@ -118,7 +125,35 @@ def test_fingerprints_follow_imports(tmp_path):
     train = {p.name for p in module_closure(module="vbpipe.jobs.train")}
     # training does not rerun when the YAML reader or another config section changes
     assert {"training.py", "base.py"} <= train and not {"experiments.py", "sections.py"} & train
-    assert training_code() == code_fingerprint(module="vbpipe.jobs.train")
+    # nor when a file name is added to the layout (names cannot change a model)
+    stamped = {p.relative_to(ROOT / "src" / "vbpipe").as_posix()
+               for p in module_closure(module=TRAINING_MODULE, exclude=STAMP_EXCLUDES)}  # fmt: skip
+    assert "results/layout.py" not in stamped and "training/pack.py" in stamped
+    assert training_code() == code_fingerprint(module=TRAINING_MODULE, exclude=STAMP_EXCLUDES)
+    assert training_code() != code_fingerprint(module=TRAINING_MODULE)
+
+
+def _stages_running(module_file: str) -> set[str]:
+    """The workflow scripts (stages) whose code fingerprint covers ``module_file``."""
+    return {
+        script.stem
+        for script in sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+        if any(p.as_posix().endswith(f"vbpipe/{module_file}") for p in module_closure(script))
+    }
+
+
+def test_each_stage_fingerprint_covers_its_own_rooms():
+    """Issue 15: an edit reruns the stage that runs the edited code and what reads its outputs,
+    never a stage upstream (or beside) it."""
+    upstream = {"train_pack", "evaluate_block", "model_figures"}
+    table = _stages_running("results/table.py")
+    assert "aggregate" in table and not upstream & table, table
+    assert _stages_running("analysis/persistence.py") == {"analyze_persistence"}
+    assert _stages_running("jobs/eigenvalue.py") == {"analyze_eigenvalue"}
+    assert _stages_running("evaluation/table1.py") == {"aggregate", "reproduction"}
+    assert "train_pack" not in _stages_running("results/records.py")
+    records = _stages_running("results/records.py")
+    assert "evaluate_block" in records and "model_figures" in records
 
 
 def test_parse_time_modules_do_not_import_torch():

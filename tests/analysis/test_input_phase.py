@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from inputphase_helpers import DIAG4, DIAG4_SIGNED
+from helpers.input_phase import DIAG4, DIAG4_SIGNED
 from matplotlib.figure import Figure
 
 from vbpipe.analysis.input_phase import (

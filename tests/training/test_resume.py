@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
-from training_helpers import alone, assert_same_model, member, same_outcome, small, train
+from helpers.training import alone, assert_same_model, member, same_outcome, small, train
 
 from vbpipe.checkpoint import atomic_torch_save
 from vbpipe.training import MemberSpec, TrainingInterrupted, resume_path, train_block

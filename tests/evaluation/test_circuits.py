@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from inputphase_helpers import DIAG4, DIAG4_SIGNED, accuracy, simulate
+from helpers.input_phase import DIAG4, DIAG4_SIGNED, accuracy, simulate
 
 from vbpipe.checkpoint import load_model, save_model
 from vbpipe.circuits import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from inputphase_helpers import DIAG4, DIAG4_SIGNED, accuracy, all_inputs, simulate
+from helpers.input_phase import DIAG4, DIAG4_SIGNED, accuracy, all_inputs, simulate
 
 from vbpipe.analysis.linear_limits import (
     expected_bit_accuracy,

@@ -7,7 +7,7 @@ import signal
 import pytest
 import pytorch_lightning as pl
 import torch
-from training_helpers import OTHER_TASK, assert_same_model, member, small, train, weights
+from helpers.training import OTHER_TASK, assert_same_model, member, small, train, weights
 
 from vbpipe.training import TrainingInterrupted, resolve_device
 

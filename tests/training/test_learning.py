@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from training_helpers import SMALL, member, small, train
+from helpers.training import SMALL, member, small, train
 
 from vbpipe.checkpoint import load_model
 from vbpipe.config import ConfigError, TrainConfig

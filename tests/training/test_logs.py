@@ -3,7 +3,7 @@
 import re
 import time
 
-from training_helpers import member, small, train
+from helpers.training import member, small, train
 
 
 def test_logs_and_tensorboard_events_sit_beside_the_checkpoint(tmp_path):

@@ -1,10 +1,9 @@
-"""Shared builders for the science tests: a synthetic per-model table shaped like the paper grid."""
+"""A synthetic per-model table shaped like the paper grid (for the reproduction and statistics tests)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 
 def paper_grid_models(n_seeds: int = 5, seed: int = 0) -> pd.DataFrame:
@@ -40,8 +39,3 @@ def paper_grid_models(n_seeds: int = 5, seed: int = 0) -> pd.DataFrame:
             "spectral_error",
         ],
     )
-
-
-@pytest.fixture
-def grid_models() -> pd.DataFrame:
-    return paper_grid_models()

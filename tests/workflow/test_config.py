@@ -15,7 +15,7 @@ from vbpipe.config import ConfigError, TrainConfig
 from vbpipe.config.docs import README_PATH, SCHEMA_PATH, json_schema, readme
 from vbpipe.config.experiments import load_workflow_config, variant_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = (ROOT / "tests" / "data" / "tiny.yaml").read_text()
 
 

@@ -6,7 +6,7 @@ import math
 import pytest
 import pytorch_lightning as pl
 import torch
-from training_helpers import alone, assert_same_model, member, same_outcome, small, train, weights
+from helpers.training import alone, assert_same_model, member, same_outcome, small, train, weights
 
 from vbpipe.training.optim import StackedAdam, clip_per_member
 

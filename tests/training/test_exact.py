@@ -1,7 +1,7 @@
 """Exactness: a member's model and outcome are bit-identical alone, in a block of seeds or in any pack."""
 
 import pytest
-from training_helpers import (
+from helpers.training import (
     OTHER_TASK,
     alone,
     assert_same_model,

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_workflow import copy_project, scheduled
+from helpers.workflow import copy_project, scheduled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_slurm import slurm_is_up
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "data" / "faults.yaml"
 pytestmark = pytest.mark.slow
 
