@@ -188,11 +188,17 @@ def load_model(path) -> LoadedModel:
     """Read and validate ``model.pt``; a missing, truncated or foreign file raises :class:`CheckpointError`.
 
     The checkpoint is read without torch when it is one vbpipe wrote (:mod:`vbpipe.torchfile`), so
-    that evaluation jobs need not import torch; anything else goes through ``torch.load``.
+    that evaluation jobs need not import torch; anything else goes through ``torch.load``. A
+    ``.ckpt`` file is the original project's Lightning checkpoint
+    (:func:`vbpipe.original_runs.load_lightning_checkpoint`).
     """
     from . import torchfile
 
     path = Path(path)
+    if path.suffix == ".ckpt":
+        from .original_runs import load_lightning_checkpoint
+
+        return load_lightning_checkpoint(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file does not exist")
     try:
