@@ -1,13 +1,13 @@
 """Open a Snakemake ``report.html`` in headless Chromium, as a person would, and say what it showed.
 
-A copy of the report gets a small script that runs in the page once it has loaded: it decodes every
-embedded figure (``new Image()`` until ``onload`` or ``onerror``: a broken PNG has no natural
-width; ``decode()`` never settles under ``--virtual-time-budget``), reads every
-embedded table, then drives the report's own app (the global ``app``) to a category and to one
-figure, and records every ``<img>`` then in the page and the page's text; and it lists the captions
-that hold a docutils error (RST that did not render). The record is written into the DOM, which ``chromium --dump-dom`` prints; the same
-page, with ``--screenshot``, is the picture. Uses Debian's ``chromium`` package (``apt-get install
-chromium``); callers skip when it is missing.
+A copy of the report gets a small script that runs in the page once it has loaded. It decodes every
+embedded figure (``new Image()`` until ``onload`` or ``onerror``: a broken PNG has no natural width;
+``decode()`` never settles under ``--virtual-time-budget``) and reads every embedded table. It lists
+the captions that hold a docutils error (RST that did not render). Then it drives the report's own
+app (the global ``app``) to a category and to one figure, and records every ``<img>`` then in the
+page and the page's text. The record is written into the DOM, which ``chromium --dump-dom`` prints;
+the same page, with ``--screenshot``, is the picture. Uses Debian's ``chromium`` package
+(``apt-get install chromium``); callers skip when it is missing.
 """
 
 from __future__ import annotations
