@@ -5,6 +5,8 @@ The Python API (``docs/api.md``): :func:`load_experiment`, :func:`load_model` an
 ``import vbpipe`` (done by every workflow job and by Snakemake's parse) stays cheap.
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 _API = ("load_experiment", "load_model", "load_model_results")
@@ -13,8 +15,9 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
-
+        # By name, not an import statement: the code fingerprints (vbpipe.fingerprint) follow
+        # import statements, and no workflow stage runs the API, so none should rerun when it changes.
+        api = importlib.import_module("vbpipe.api")
         return getattr(api, name)
     raise AttributeError(f"module 'vbpipe' has no attribute {name!r}")
 

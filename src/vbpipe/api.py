@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .results import (
+from .results.errors import ResultsError
+from .results.layout import (
     ARRAYS_NAME,
     EXPERIMENT_ARRAYS_NAME,
     METRICS_NAME,
     RESULTS_DIRNAME,
     TABLE_NAME,
-    ResultsError,
 )
 
 PathLike = str | os.PathLike
@@ -26,7 +26,7 @@ __all__ = ["load_experiment", "load_model", "load_model_results", "torch_module"
 
 
 def load_experiment(path: PathLike):
-    """An experiment's evaluation as :class:`vbpipe.results.ExperimentResults`: ``.table``, the tidy
+    """An experiment's evaluation as :class:`vbpipe.results.experiment.ExperimentResults`: ``.table``, the tidy
     table (a pandas DataFrame, one row per model and evaluated length: identity, parameters,
     accuracy, spectral error, EMT metrics, ...) and ``.arrays``, the per-row arrays aligned with it
     (``eigenvalues_whh``, ``eigenvalues_theory``, ``eigenvalues_sub``, ``eigenvalues_emt``,
@@ -35,7 +35,7 @@ def load_experiment(path: PathLike):
     ``path``: an experiment directory (``results/{experiment}``), or any directory ``vbpipe
     evaluate`` / ``vbpipe aggregate`` wrote into (it holds ``evaluation_table.csv`` and
     ``evaluation_arrays.npz``)."""
-    from .results import load_experiment as read_experiment
+    from .results.experiment import load_experiment as read_experiment
 
     root = Path(path)
     table, arrays = root / TABLE_NAME, root / EXPERIMENT_ARRAYS_NAME
@@ -84,7 +84,7 @@ def load_model_results(path: PathLike) -> tuple[dict, dict]:
     (identity, params, training outcome, accuracy, one ``lengths`` entry per evaluated length) and
     ``results/arrays.npz`` (per-step accuracy, spectra, the EMT basis Ψ, the empirical Φ, ...; per
     length as ``{name}_seq{L}``). ``path``: the ``model-*`` directory or its ``results/``."""
-    from .results import read_metrics, read_model_arrays
+    from .results.records import read_metrics, read_model_arrays
 
     results = Path(path)
     if not (results / METRICS_NAME).is_file() and (results / RESULTS_DIRNAME).is_dir():

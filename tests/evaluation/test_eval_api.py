@@ -8,12 +8,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-from evalhelpers import FAST, random_model
+from helpers.evaluation import FAST, random_model
 
 import vbpipe
 from vbpipe.evaluation.directory import evaluate_directory
 from vbpipe.model import init_weights, rnn_forward_single
-from vbpipe.results import ResultsError, read_metrics
+from vbpipe.results.errors import ResultsError
+from vbpipe.results.records import read_metrics
 
 
 def test_import_vbpipe_stays_cheap_and_the_api_loads_on_use():
@@ -56,7 +57,7 @@ def test_the_torch_module_is_the_model_the_evaluation_runs(experiment, bias):
     weights = init_weights(5, 3, 16, 3, bias=bias)
     if bias:  # init_weights' biases are U(-1/sqrt(N), ...): large enough to matter
         weights["b_h"] += 0.1
-    from evalhelpers import write_model
+    from helpers.evaluation import write_model
 
     model_dir = write_model(experiment, weights, (7, 0, 0), 3, 3, 5)
     module = vbpipe.load_model(model_dir, as_torch=True)

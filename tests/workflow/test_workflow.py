@@ -256,7 +256,7 @@ def test_report_builds_from_the_tiny_run(finished_run):
 def test_the_report_renders_in_a_browser(finished_run, tmp_path):
     """report.html opened in headless Chromium: every embedded figure decodes, the tables are
     there, every caption rendered, and the report's own app shows a category and a figure."""
-    from report_browser import CHROMIUM, look_at
+    from helpers.browser import CHROMIUM, look_at
 
     if not CHROMIUM.is_file():
         pytest.skip(

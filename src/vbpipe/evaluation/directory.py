@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..fileio import write_json
 from ..jobs.evaluate import _stderr, evaluate_models
+from ..original_runs import LIGHTNING_GLOB, model_checkpoints, model_identity
 from ..results.errors import ResultsError
 from ..results.layout import (
     EVAL_CONFIG_NAME,
@@ -29,7 +30,6 @@ from ..results.layout import (
     results_in,
     variant_identity,
 )
-from ..original_runs import LIGHTNING_GLOB, model_checkpoints, model_identity
 from ..results.records import EvaluationJob, EvaluationSettings
 from .evaluate import resolve_device
 

@@ -14,7 +14,7 @@ import yaml
 
 from vbpipe.config.experiments import load_workflow_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEST_CONFIG = ROOT / ".test" / "config" / "config.yaml"
 
 
