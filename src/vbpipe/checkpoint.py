@@ -188,11 +188,20 @@ def load_model(path) -> LoadedModel:
     """Read and validate ``model.pt``; a missing, truncated or foreign file raises :class:`CheckpointError`.
 
     The checkpoint is read without torch when it is one vbpipe wrote (:mod:`vbpipe.torchfile`), so
-    that evaluation jobs need not import torch; anything else goes through ``torch.load``.
+    that evaluation jobs need not import torch; anything else goes through ``torch.load``. A
+    ``.ckpt`` file is the original project's Lightning checkpoint
+    (:func:`vbpipe.original_runs.load_lightning_checkpoint`).
     """
     from . import torchfile
 
     path = Path(path)
+    if path.suffix == ".ckpt":
+        # By name, not an import statement, so that the code fingerprints (which follow import
+        # statements) of training and of the workflow's evaluation, which read only vbpipe's own
+        # model.pt, do not cover the original project's reader.
+        import importlib
+
+        return importlib.import_module("vbpipe.original_runs").load_lightning_checkpoint(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file does not exist")
     try:

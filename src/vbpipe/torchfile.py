@@ -38,9 +38,28 @@ class UnsupportedFile(ValueError):
     """Not a torch zip checkpoint this reader understands (the caller falls back to torch)."""
 
 
+class AttributeDict(dict):
+    """Stand-in for Lightning's ``AttributeDict`` (a dict whose keys are also attributes): older
+    Lightning checkpoints pickle their ``hyper_parameters`` as one. Loaded as a plain dict."""
+
+
+#: Globals a Lightning checkpoint may name beyond those of :func:`load`, each mapped to a harmless
+#: stand-in (no module is imported, nothing of the checkpoint's is called).
+LIGHTNING_GLOBALS = {
+    ("pytorch_lightning.utilities.parsing", "AttributeDict"): AttributeDict,
+    ("lightning_fabric.utilities.data", "AttributeDict"): AttributeDict,
+    ("lightning.fabric.utilities.data", "AttributeDict"): AttributeDict,
+    ("lightning.pytorch.utilities.parsing", "AttributeDict"): AttributeDict,
+}
+
+
 class _StorageType:
     def __init__(self, name: str):
         self.dtype = np.dtype(STORAGE_DTYPES[name])
+
+
+def _rebuild_parameter(data, requires_grad=False, backward_hooks=None):
+    return data
 
 
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, meta=None):
@@ -54,13 +73,15 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, handle, archive: zipfile.ZipFile, prefix: str):
+    def __init__(self, handle, archive: zipfile.ZipFile, prefix: str, extra: dict):
         super().__init__(handle)
-        self.archive, self.prefix = archive, prefix
+        self.archive, self.prefix, self.extra = archive, prefix, extra
 
     def find_class(self, module, name):
         if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
             return _rebuild_tensor
+        if (module, name) in self.extra:
+            return self.extra[(module, name)]
         if module == "torch" and name in STORAGE_DTYPES:
             return _StorageType(name)
         if (module, name) == ("collections", "OrderedDict"):
@@ -80,12 +101,18 @@ class _Unpickler(pickle.Unpickler):
         return data
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike, lightning: bool = False):
     """The object ``torch.save`` wrote to ``path``, tensors as numpy arrays.
 
+    ``lightning=True`` also accepts what a Lightning checkpoint (``.ckpt``) names beyond plain
+    tensors and containers (:data:`LIGHTNING_GLOBALS`, parameters); still no other global.
     Raises :class:`UnsupportedFile` for anything outside the supported subset (including a file
     that is not a zip archive, e.g. truncated): the caller decides whether torch can do better.
     """
+    extra = {}
+    if lightning:
+        extra = dict(LIGHTNING_GLOBALS)
+        extra[("torch._utils", "_rebuild_parameter")] = _rebuild_parameter
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
@@ -99,7 +126,7 @@ def load(path: str | os.PathLike):
         if f"{prefix}/byteorder" in names and archive.read(f"{prefix}/byteorder") != b"little":
             raise UnsupportedFile("big-endian checkpoint")
         try:
-            return _Unpickler(io.BytesIO(archive.read(pickles[0])), archive, prefix).load()
+            return _Unpickler(io.BytesIO(archive.read(pickles[0])), archive, prefix, extra).load()
         except UnsupportedFile:
             raise
         except Exception as error:  # a damaged pickle or member: let torch try and report

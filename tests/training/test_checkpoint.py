@@ -55,8 +55,11 @@ def test_truncated_file_is_a_clear_error(tmp_path):
 
 
 def test_foreign_and_missing_files_are_clear_errors(tmp_path):
-    torch.save({"state_dict": {}}, tmp_path / "lightning.ckpt")
+    torch.save({"state_dict": {}}, tmp_path / "foreign.pt")
     with pytest.raises(CheckpointError, match="not a vbpipe model checkpoint"):
+        load_model(tmp_path / "foreign.pt")
+    torch.save({"state_dict": {}}, tmp_path / "lightning.ckpt")  # read as the original project's
+    with pytest.raises(CheckpointError, match="Lightning checkpoint without hyper_parameters"):
         load_model(tmp_path / "lightning.ckpt")
     with pytest.raises(CheckpointError, match="does not exist"):
         load_model(tmp_path / "nothing.pt")

@@ -251,3 +251,33 @@ def test_report_builds_from_the_tiny_run(finished_run):
     ):
         assert name in html, name
     assert "variable-memory basis" in html  # a caption made it in
+
+
+def test_the_report_renders_in_a_browser(finished_run, tmp_path):
+    """report.html opened in headless Chromium: every embedded figure decodes, the tables are
+    there, every caption rendered, and the report's own app shows a category and a figure."""
+    from helpers.browser import CHROMIUM, look_at
+
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"{CHROMIUM} missing (Debian: apt-get install chromium; .ci/run does it as root)"
+        )
+    project, env = finished_run
+    report = project / "report.html"
+    if not report.is_file():
+        result = snakemake(project, "--report", "report.html", env=env)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    record, screenshot = look_at(report, tmp_path)
+    assert not record["errors"], record["errors"]
+    assert record["figures"] >= 40 and not record["broken"], record["broken"]
+    assert not record["caption_errors"], f"captions with RST errors: {record['caption_errors']}"
+    tables = {Path(path).name: rows for path, rows in record["tables"].items()}
+    assert set(tables) == {"table1.csv"} and len(record["tables"]) == 2, sorted(record["tables"])
+    for rows in record["tables"].values():
+        assert rows[0].startswith("task,task_id,") and len(rows) >= 2, rows
+    shown = record["shown"]
+    assert shown["category"] and shown["figure"].endswith(".png"), shown
+    assert all(width > 0 for _, width in shown["images"]), shown["images"]
+    assert any(src.startswith("data:image/png") for src, _ in shown["images"]), shown["images"]
+    assert "accuracy per step" in shown["text"] and "test sample" in shown["text"]
+    assert screenshot.stat().st_size > 20_000  # a picture, not a blank page

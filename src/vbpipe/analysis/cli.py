@@ -394,18 +394,24 @@ def _cmd_diagnostics(args: argparse.Namespace) -> int:
 
 
 def _checkpoints(models: Sequence[str]) -> tuple[list[Path], list[str]]:
-    """``model.pt`` paths (a ``model-*`` directory names its checkpoint) and default labels."""
+    """Checkpoint paths and default labels: a ``model-*`` directory names its checkpoint
+    (vbpipe's ``checkpoint/model.pt`` or the original project's Lightning ``.ckpt``, labelled by
+    the directory); a file is taken as it is."""
     from ..checkpoint import CheckpointError
+    from ..original_runs import model_checkpoint
 
     checkpoints, names = [], []
     for given in models:
         path = Path(given)
+        name = path.stem
         if path.is_dir():
-            path = path / "checkpoint" / "model.pt"
-        if not path.is_file():
-            raise CheckpointError(f"{given}: no model.pt there")
+            name, path = path.name, model_checkpoint(path)
+        elif path.parent.name == "checkpoint":
+            name = path.parent.parent.name
+        if path is None or not path.is_file():
+            raise CheckpointError(f"{given}: no model.pt (or original .ckpt) there")
         checkpoints.append(path)
-        names.append(path.parent.parent.name if path.parent.name == "checkpoint" else path.stem)
+        names.append(name)
     return checkpoints, names
 
 

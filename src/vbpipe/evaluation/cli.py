@@ -32,9 +32,7 @@ from ..results.layout import (
     TABLE1_TEX_NAME,
     TABLE_NAME,
     TABLES_DIRNAME,
-    checkpoint_in,
     find_variant_dirs,
-    model_dirs_of,
     results_in,
 )
 from ..results.records import EvaluationSettings
@@ -43,7 +41,8 @@ __all__ = ["add_aggregate_parser", "add_evaluate_parser", "main_aggregate", "mai
 
 MODELS_DIR_HELP = (
     "a variant directory (config.json and model-*/checkpoint/model.pt) or an experiment "
-    "directory whose sub-directories are variant directories"
+    "directory whose sub-directories are variant directories; or an experiment of the original "
+    "project (config.json and model-*/lightning_logs/version_*/checkpoints/*.ckpt)"
 )
 
 
@@ -223,9 +222,13 @@ def main_aggregate(args: argparse.Namespace) -> int:
 
     root = Path(args.models_dir)
     output_root = Path(args.output_root) if args.output_root else root
-    results_dirs = []
+    from ..original_runs import model_checkpoints
+
+    results_dirs, checkpoints = [], []
     for variant_dir in find_variant_dirs(root):
-        results_dirs += [results_in(m) for m in model_dirs_of(variant_dir, args.model_pattern)]
+        for model_dir, checkpoint in model_checkpoints(variant_dir, args.model_pattern):
+            results_dirs.append(results_in(model_dir))
+            checkpoints.append(checkpoint)
     if not results_dirs:
         raise ResultsError(f"{root}: no model directory matching {args.model_pattern!r}")
     tables = output_root / TABLES_DIRNAME
@@ -237,7 +240,7 @@ def main_aggregate(args: argparse.Namespace) -> int:
         table1_csv=None if args.no_tables else tables / TABLE1_CSV_NAME,
         table1_tex=None if args.no_tables else tables / TABLE1_TEX_NAME,
         evaluation_config={"evaluation": {"magnitude_threshold": args.magnitude_threshold}},
-        checkpoints=[checkpoint_in(d.parent) for d in results_dirs],
+        checkpoints=checkpoints,
     )
     if not args.no_figures:
         from ..jobs.figures import draw_global_figures

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..fileio import write_json
 from ..jobs.evaluate import _stderr, evaluate_models
+from ..original_runs import LIGHTNING_GLOB, model_checkpoints, model_identity
 from ..results.errors import ResultsError
 from ..results.layout import (
     EVAL_CONFIG_NAME,
@@ -25,14 +26,11 @@ from ..results.layout import (
     TABLE1_TEX_NAME,
     TABLE_NAME,
     TABLES_DIRNAME,
-    checkpoint_in,
     find_variant_dirs,
-    model_dirs_of,
     results_in,
-    seed_of_model_dir,
     variant_identity,
 )
-from ..results.records import EvaluationJob, EvaluationSettings, ModelIdentity
+from ..results.records import EvaluationJob, EvaluationSettings
 from .evaluate import resolve_device
 
 PathLike = str | os.PathLike
@@ -41,16 +39,18 @@ PathLike = str | os.PathLike
 def directory_jobs(models_dir: PathLike, model_pattern: str = "model-*") -> list[EvaluationJob]:
     """The evaluation jobs of a variant directory or of an experiment directory of variants
     (:func:`vbpipe.results.layout.find_variant_dirs`); identity from each variant's ``config.json``
-    metadata, seed from ``model-{seed}``. :class:`ResultsError` when no model is found."""
+    metadata, seed from ``model-{seed}``; the original project's layout too
+    (:mod:`vbpipe.original_runs`). :class:`ResultsError` when no model is found."""
     jobs = []
     for variant_dir in find_variant_dirs(models_dir):
         experiment, variant = variant_identity(variant_dir)
-        for model_dir in model_dirs_of(variant_dir, model_pattern):
-            identity = ModelIdentity(experiment, variant, seed_of_model_dir(model_dir))
-            jobs.append(EvaluationJob(checkpoint_in(model_dir), results_in(model_dir), identity))
+        for model_dir, checkpoint in model_checkpoints(variant_dir, model_pattern):
+            identity = model_identity(experiment, variant, model_dir, checkpoint)
+            jobs.append(EvaluationJob(checkpoint, results_in(model_dir), identity))
     if not jobs:
         raise ResultsError(
             f"{models_dir}: no model directory matching {model_pattern!r} with checkpoint/model.pt"
+            f" (or the original project's {LIGHTNING_GLOB})"
         )
     return jobs
 
