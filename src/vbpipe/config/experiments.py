@@ -49,6 +49,8 @@ SHORT = {
     "fixed_horizon": "H",
     "curriculum_horizons": "hor",
     "model_type": "",  # "-circuit_naive" reads better than "-model_typecircuit_naive"
+    "activation": "",  # "-linear"
+    "init": "init_",  # "-init_circuit_gated"
 }
 
 
@@ -110,12 +112,15 @@ class Experiment:
     @property
     def reproduces_paper(self) -> bool:
         """Whether some variant trains one of the paper's Table 1 settings (T1-T4, d = L = 8);
-        analytic circuits are not set beside the paper's trained models."""
+        analytic circuits and the controls (a linear RNN, a circuit start) are not set beside the
+        paper's trained models."""
         return any(
             v.task_label in PAPER_TASKS
             and v.config.input_dim == 8
             and v.config.seq_length == 8
             and v.config.model_type == "rnn"
+            and v.config.activation == "tanh"
+            and v.config.init == "random"
             for v in self.variants
         )
 
