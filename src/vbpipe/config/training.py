@@ -194,7 +194,8 @@ class TrainConfig(_Section):
     def _check_controls(self) -> None:
         """Refuse an ``activation`` / ``init`` that cannot be trained as asked (before any job runs)."""
         if self.model_type != "rnn":
-            for key, default in CONTROL_DEFAULTS.items():
+            for key in ("activation", "init"):
+                default = CONTROL_DEFAULTS[key]
                 if getattr(self, key) != default:
                     raise ConfigError(
                         f"{key}: {self.model_type} is built, not trained; {key} must stay "
