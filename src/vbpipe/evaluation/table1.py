@@ -97,6 +97,7 @@ def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
     models = table.drop_duplicates(key).set_index(key)
     if "hidden_dim" not in models.columns:
         raise ResultsError("Table 1 needs the hidden_dim parameter of every model")
+    models["model_type"] = model_types(models)  # before the controls' columns are dropped
     models = models.reindex(
         columns=["task", "task_id", "model_type", "hidden_dim", "l2_penalty", "model_accuracy"]
     )
