@@ -131,6 +131,15 @@ def fit_diagonal_similarity(phi_emp: np.ndarray, phi_theory: np.ndarray) -> Diag
         scale = sign * np.exp(np.clip(logs, -50.0, 50.0))
         return ((a * scale[None, :] / scale[:, None]) - b).ravel()
 
+    def jacobian(logs, sign=signs):
+        scale = sign * np.exp(np.clip(logs, -50.0, 50.0))
+        term = a * scale[None, :] / scale[:, None]  # d r_ij / d x_j = term_ij = -d r_ij / d x_i
+        out = np.zeros((n, n, n))
+        idx = np.arange(n)
+        out[:, idx, idx] += term
+        out[idx, :, idx] -= term
+        return out.reshape(n * n, n)
+
     def cost(candidate):
         return float(np.sum(residual(candidate[1], candidate[0]) ** 2))
 
@@ -144,7 +153,8 @@ def fit_diagonal_similarity(phi_emp: np.ndarray, phi_theory: np.ndarray) -> Diag
     candidates = [(np.ones(n), np.zeros(n))] + [(signs, x) for x in starts]  # first: no fit at all
     if rows.size:
         for start in starts:
-            fit = least_squares(residual, start, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+            fit = least_squares(residual, start, jac=jacobian, method="lm", xtol=1e-15,
+                                ftol=1e-15, gtol=1e-15)  # fmt: skip
             if np.all(np.isfinite(fit.x)):
                 candidates.append((signs, fit.x))
     signs, x = min(candidates, key=cost)

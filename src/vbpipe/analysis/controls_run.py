@@ -215,8 +215,11 @@ def analyze_controls(
     ``controls.png`` under ``out_dir``."""
     import pandas as pd
 
+    from ..evaluation.evaluate import blas_threads_limited
+
     out = Path(out_dir)
-    rows = [control_row(path, horizon, n_batches) for path in checkpoints]
+    with blas_threads_limited(1):  # small matrices: threads only spin on a shared machine
+        rows = [control_row(path, horizon, n_batches) for path in checkpoints]
     paths = [
         write_text(out / "controls.csv", pd.DataFrame(rows).to_csv(index=False)),
         write_json(
