@@ -336,6 +336,7 @@ CAPTIONS = {
     "variable_length_conditions.png": "variable_length_conditions.rst",
     "variable_length_per_step.png": "variable_length_per_step.rst",
     "variable_length_roots.png": "variable_length_roots.rst",
+    "controls.png": "controls.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }
@@ -412,6 +413,7 @@ def all_targets():
             n_models=experiment.n_models,
             input_phase_tasks=input_phase_tasks(experiment),
             variable_length=experiment.has_variable_length,
+            controls=experiment.has_controls,
         )
         if experiment.reproduces_paper:
             targets += [

@@ -110,6 +110,16 @@ class Experiment:
         return any(isinstance(v.config.seq_length, tuple) for v in self.variants)
 
     @property
+    def has_controls(self) -> bool:
+        """Whether some variant is a control (a linear RNN, or a tanh RNN started from a circuit):
+        its models are then compared with their starts (:mod:`vbpipe.analysis.controls_run`)."""
+        return any(
+            v.config.model_type == "rnn"
+            and (v.config.activation != "tanh" or v.config.init != "random")
+            for v in self.variants
+        )
+
+    @property
     def reproduces_paper(self) -> bool:
         """Whether some variant trains one of the paper's Table 1 settings (T1-T4, d = L = 8);
         analytic circuits and the controls (a linear RNN, a circuit start) are not set beside the
