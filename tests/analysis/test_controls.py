@@ -53,8 +53,9 @@ def test_a_known_diagonal_rescaling_is_recovered_exactly(task):
     assert after < 1e-9
 
 
-def test_the_fit_never_worsens_the_error_and_keeps_what_no_rescaling_removes():
-    phi = Task("T2", 8, 8).phi(8)
+@pytest.mark.parametrize("task", ["T1", "T2"])  # T1: eight blocks, coupled only by the noise
+def test_the_fit_never_worsens_the_error_and_keeps_what_no_rescaling_removes(task):
+    phi = Task(task, 8, 8).phi(8)
     kept = kept_memory_indices(phi)
     theory = phi[np.ix_(kept, kept)]
     rng = np.random.default_rng(0)

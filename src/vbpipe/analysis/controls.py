@@ -59,7 +59,7 @@ def saturation_fraction(states: np.ndarray, level: float = SATURATION_LEVEL) -> 
 
 class DiagonalFit:
     """The fitted similarity: ``scales`` ``d`` (``D = diag(d)``, signed, geometric mean of ``|d|``
-    one per connected block), ``transformed = D⁻¹ Φ_emp D`` and the Frobenius errors of ``Φ_emp``
+    one), ``transformed = D⁻¹ Φ_emp D`` and the Frobenius errors of ``Φ_emp``
     and of ``transformed`` against the theory."""
 
     def __init__(self, scales, transformed, error_before, error_after):
@@ -96,8 +96,8 @@ def fit_diagonal_similarity(phi_emp: np.ndarray, phi_theory: np.ndarray) -> Diag
     non-zero pattern (``sign(d_j / d_i) = sign(Φ_ij / Φ_emp,ij)``); the log-magnitudes start from
     the least-squares fit of ``log|Φ_emp,ij| + x_j − x_i = log|Φ_ij|`` on that pattern (exact when
     ``Φ_emp`` is a diagonal similarity of Φ) and are then refined on the Frobenius objective.
-    ``D`` is determined up to one scale per connected block of the pattern: each block's ``|d|`` has
-    geometric mean one. Entries outside the pattern count in the objective too. The refinement
+    ``D`` is determined up to one global scale (``|d|`` has geometric mean one), and up to one
+    scale per connected block of the pattern where no entry outside the pattern couples them. Entries outside the pattern count in the objective too. The refinement
     starts from both the log fit and the signs alone and keeps the best candidate, no rescaling
     included, so the fitted error is never above the raw one."""
     a = np.asarray(phi_emp, dtype=np.float64)
@@ -159,8 +159,7 @@ def fit_diagonal_similarity(phi_emp: np.ndarray, phi_theory: np.ndarray) -> Diag
                 candidates.append((signs, fit.x))
     signs, x = min(candidates, key=cost)
     x = np.clip(x, -50.0, 50.0)
-    for block in _components(pattern):
-        x[block] -= x[block].mean()
+    x = x - x.mean()  # one global scale leaves D⁻¹ Φ_emp D as it is
     scales = signs * np.exp(x)
     transformed = a * scales[None, :] / scales[:, None]
     return DiagonalFit(
