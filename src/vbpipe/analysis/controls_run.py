@@ -175,8 +175,9 @@ CONDITIONS = ("tanh random", "linear random", "tanh circuit_naive", "tanh circui
 
 
 def controls_figure(rows: Sequence[dict]):
-    """Accuracy at the end (every model a dot, the mean with its t interval a bar), the change of
-    ``W_hh`` and the spectral error at start and end, per task and condition."""
+    """Accuracy at the end (every model a dot, the mean with its 95 % t interval a bar), the change
+    of ``W_hh`` and the spectral error at the end (geometric mean, t interval of the logs), per
+    task and condition."""
     from matplotlib.figure import Figure
 
     tasks = sorted({r["task"] for r in rows})
@@ -187,7 +188,7 @@ def controls_figure(rows: Sequence[dict]):
     panels = (
         ("accuracy_end", "test accuracy at the end (horizon 200)", False),
         ("change_W_hh", r"$\|W_{hh} - W_{hh}^{0}\|_F / \|W_{hh}^{0}\|_F$", False),
-        ("spectral_error_end", "spectral error at the end (rad)", True),
+        ("spectral_error_end", "spectral error of $W_{hh}$ at the end (rad)", True),
     )
     for ax, (column, title, log) in zip(axes, panels, strict=True):
         for k, kind in enumerate(kinds):
@@ -199,7 +200,10 @@ def controls_figure(rows: Sequence[dict]):
                 if values.size:
                     jitter = np.linspace(-0.3, 0.3, values.size) * width
                     ax.plot(x + jitter, values, ".", color=f"C{k}", alpha=0.6, ms=4)
-                    mean, low, high = t_interval(values)
+                    if log:  # the geometric mean and its interval: a t interval of the logs
+                        mean, low, high = (10**v for v in t_interval(np.log10(values)))
+                    else:
+                        mean, low, high = t_interval(values)
                     ax.errorbar(x, mean, yerr=[[mean - low], [high - mean]], fmt="_",
                                 color=f"C{k}", ms=12, capsize=3, label=kind if i == 0 else None)  # fmt: skip
         ax.set_xticks(range(len(tasks)), tasks)
@@ -207,7 +211,8 @@ def controls_figure(rows: Sequence[dict]):
         if log:
             ax.set_yscale("log")
     axes[0].axhline(SOLVED_ACCURACY, color="0.6", lw=0.8, ls="--")
-    axes[0].legend(fontsize=8, loc="lower left")
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                  ncols=len(kinds), fontsize=9)  # fmt: skip
     return figure
 
 
