@@ -1,16 +1,16 @@
 """The tables of docs/controls.md from the controls job's output.
 
-    python -m vbpipe.analysis.controls_run OUT results/controls_*/*/model-*/checkpoint/model.pt
+    python -m vbpipe.jobs.controls OUT results/controls_*/*/model-*/checkpoint/model.pt
     python docs/scripts/controls_tables.py OUT/controls.csv
 
-(the summary recomputed from the rows, with vbpipe.analysis.controls_run.summarise).
+(the summary recomputed from the rows, with vbpipe.jobs.controls.summarise).
 """
 
 import sys
 
 import pandas as pd
 
-from vbpipe.analysis.controls_run import summarise
+from vbpipe.jobs.controls import summarise
 
 ORDER = ("tanh random", "linear random", "tanh circuit_naive", "tanh circuit_gated")
 

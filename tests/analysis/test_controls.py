@@ -10,9 +10,9 @@ from vbpipe.analysis.controls import (
     relative_change,
     saturation_fraction,
 )
+from vbpipe.analysis.input_phase import analyse_input_phase
 from vbpipe.circuits import build_circuit, circuit_layout
 from vbpipe.evaluation.emt import kept_memory_indices
-from vbpipe.evaluation.input_phase import analyse_input_phase
 from vbpipe.taskspec import Task
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from vbpipe.analysis.controls_run import analyze_controls
+from vbpipe.jobs.controls import analyze_controls
 from vbpipe.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -9,7 +9,7 @@
   network. The error of ``Φ_emp`` against Φ is then confounded by the columns' scales; fitting the
   diagonal ``D`` that minimises ``‖D⁻¹ Φ_emp D − Φ‖_F`` first leaves only what no rescaling removes.
 - :func:`contamination_by_source`: the input-phase contamination of
-  :func:`vbpipe.evaluation.input_phase.routing_decomposition` split by the input that causes it.
+  :func:`vbpipe.analysis.input_phase.routing_decomposition` split by the input that causes it.
   The part due to the input arriving at that very step measures *where the input is written* (a
   network may write ``u_t`` on other coordinates than the newest slot's and still be linear and
   exact); the part due to earlier inputs measures *mixing* (an earlier input moved where the ideal
@@ -19,15 +19,20 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import least_squares
+
+from ..constants import SOLVED_ACCURACY
 
 __all__ = [
     "DiagonalFit",
     "SATURATION_LEVEL",
     "basis_invariant_phi_error",
     "contamination_by_source",
+    "controls_figure",
+    "summarise",
     "t_interval",
     "wilson_interval",
     "fit_diagonal_similarity",
@@ -97,9 +102,10 @@ def fit_diagonal_similarity(phi_emp: np.ndarray, phi_theory: np.ndarray) -> Diag
     the least-squares fit of ``log|Φ_emp,ij| + x_j − x_i = log|Φ_ij|`` on that pattern (exact when
     ``Φ_emp`` is a diagonal similarity of Φ) and are then refined on the Frobenius objective.
     ``D`` is determined up to one global scale (``|d|`` has geometric mean one), and up to one
-    scale per connected block of the pattern where no entry outside the pattern couples them. Entries outside the pattern count in the objective too. The refinement
-    starts from both the log fit and the signs alone and keeps the best candidate, no rescaling
-    included, so the fitted error is never above the raw one."""
+    scale per connected block of the pattern where no entry outside the pattern couples them.
+    Entries outside the pattern count in the objective too. The refinement starts from both the
+    log fit and the signs alone and keeps the best candidate, no rescaling included, so the fitted
+    error is never above the raw one."""
     a = np.asarray(phi_emp, dtype=np.float64)
     b = np.asarray(phi_theory, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2 or a.shape[0] != a.shape[1]:
@@ -194,7 +200,7 @@ def contamination_by_source(
     contamination.
 
     ``routing`` and ``ideal`` are the ``(T, q, L·d)`` arrays of
-    :class:`vbpipe.evaluation.input_phase.Routing` (column ``s·d + i`` is input bit ``u_s[i]``).
+    :class:`vbpipe.analysis.input_phase.Routing` (column ``s·d + i`` is input bit ``u_s[i]``).
     ``written[t]``: off-ideal energy of the input that arrives at step ``t`` (zero in the output
     phase, which has no input); ``carried[t]``: of the inputs that arrived before ``t``; both over
     the ideal's energy ``E_t`` at ``t``, as the contamination is. ``mixing[t] = carried[t] −
@@ -243,3 +249,95 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
         return mean, mean, mean
     half = float(student.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
+
+
+SUMMARY_MEANS = (
+    "accuracy_start",
+    "accuracy_end",
+    "change_W_hh",
+    "change_W_ih",
+    "change_W_r",
+    "spectral_error_start",
+    "spectral_error_end",
+    "n_unit_circle_start",
+    "n_unit_circle_end",
+    "phi_error_start",
+    "phi_error_diagonal_fit_start",
+    "phi_error_end",
+    "phi_error_diagonal_fit_end",
+    "saturation_fraction_end",
+)
+#: Means over the solved models only: the contamination's slot gains are calibrated on the output
+#: phase, and are near zero (the ratios meaningless) for a model that does not hold the task.
+SOLVED_MEANS = (
+    "contamination_written_end",
+    "contamination_carried_end",
+    "contamination_mixing_end",
+)
+
+
+def summarise(rows: Sequence[dict]) -> list[dict]:
+    """Per (task, condition): n, solve rate with its Wilson interval, means with t intervals."""
+    import pandas as pd
+
+    table = pd.DataFrame(list(rows))
+    out = []
+    for (task, kind), group in table.groupby(["task", "condition"], sort=True):
+        n, solved = len(group), int(group["solved_end"].sum())
+        entry = {"task": task, "condition": kind, "n": n, "solved": solved,
+                 "solve_rate": solved / n, "solve_rate_wilson95": list(wilson_interval(solved, n))}  # fmt: skip
+        for column in SUMMARY_MEANS + SOLVED_MEANS:
+            if column in group:
+                values = group[column] if column in SUMMARY_MEANS else (
+                    group.loc[group["solved_end"].astype(bool), column])  # fmt: skip
+                if not values.notna().any():  # e.g. no saturation for a linear RNN
+                    continue
+                mean, low, high = t_interval(values.astype(float))
+                entry[column] = {"mean": mean, "t95": [low, high], "n": int(values.notna().sum())}
+        out.append(entry)
+    return out
+
+
+CONDITIONS = ("tanh random", "linear random", "tanh circuit_naive", "tanh circuit_gated")
+
+
+def controls_figure(rows: Sequence[dict]):
+    """Accuracy at the end (every model a dot, the mean with its 95 % t interval a bar), the change
+    of ``W_hh`` and the spectral error at the end (geometric mean, t interval of the logs), per
+    task and condition."""
+    from matplotlib.figure import Figure
+
+    tasks = sorted({r["task"] for r in rows})
+    kinds = [c for c in CONDITIONS if any(r["condition"] == c for r in rows)]
+    figure = Figure(figsize=(13, 4), layout="constrained")
+    axes = figure.subplots(1, 3)
+    width = 0.8 / max(1, len(kinds))
+    panels = (
+        ("accuracy_end", "test accuracy at the end (horizon 200)", False),
+        ("change_W_hh", r"$\|W_{hh} - W_{hh}^{0}\|_F / \|W_{hh}^{0}\|_F$", False),
+        ("spectral_error_end", "spectral error of $W_{hh}$ at the end (rad)", True),
+    )
+    for ax, (column, title, log) in zip(axes, panels, strict=True):
+        for k, kind in enumerate(kinds):
+            for i, task in enumerate(tasks):
+                values = np.array([r.get(column, np.nan) for r in rows
+                                   if r["task"] == task and r["condition"] == kind], dtype=float)  # fmt: skip
+                values = values[np.isfinite(values) & ((values > 0) if log else True)]
+                x = i + (k - (len(kinds) - 1) / 2) * width
+                if values.size:
+                    jitter = np.linspace(-0.3, 0.3, values.size) * width
+                    ax.plot(x + jitter, values, ".", color=f"C{k}", alpha=0.6, ms=4)
+                    if log:  # the geometric mean and its interval: a t interval of the logs
+                        mean, low, high = (10**v for v in t_interval(np.log10(values)))
+                    else:
+                        mean, low, high = t_interval(values)
+                    ax.errorbar(x, mean, yerr=[[mean - low], [high - mean]], fmt="_",
+                                color=f"C{k}", ms=12, capsize=3, label=kind if i == 0 else None)  # fmt: skip
+        ax.set_xticks(range(len(tasks)), tasks)
+        ax.set_title(title, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+    axes[0].axhline(SOLVED_ACCURACY, color="0.6", lw=0.8, ls="--")
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                  ncols=len(kinds), fontsize=9)  # fmt: skip
+    return figure

@@ -112,7 +112,7 @@ class Experiment:
     @property
     def has_controls(self) -> bool:
         """Whether some variant is a control (a linear RNN, or a tanh RNN started from a circuit):
-        its models are then compared with their starts (:mod:`vbpipe.analysis.controls_run`)."""
+        its models are then compared with their starts (:mod:`vbpipe.jobs.controls`)."""
         return any(
             v.config.model_type == "rnn"
             and (v.config.activation != "tanh" or v.config.init != "random")

@@ -26,23 +26,23 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.controls import (
+    basis_invariant_phi_error,
+    contamination_by_source,
+    controls_figure,
+    relative_change,
+    saturation_fraction,
+    summarise,
+)
+from ..analysis.input_phase import analyse_input_phase, run_rnn
 from ..checkpoint import load_model
 from ..config import TrainConfig
 from ..constants import SOLVED_ACCURACY
 from ..evaluation.accuracy import draw_test_set, evaluate_accuracy
 from ..evaluation.emt import empirical_phi, kept_memory_indices, variable_memory_basis
-from ..evaluation.input_phase import analyse_input_phase, run_rnn
 from ..evaluation.spectra import eigenvalues, spectral_comparison
 from ..fileio import save_figure, write_json, write_text
 from ..taskspec import task_label
-from .controls import (
-    basis_invariant_phi_error,
-    contamination_by_source,
-    relative_change,
-    saturation_fraction,
-    t_interval,
-    wilson_interval,
-)
 
 UNIT_THRESHOLD = 0.9
 
@@ -124,98 +124,6 @@ def control_row(checkpoint: str | os.PathLike, horizon: int = 200, n_batches: in
     return row
 
 
-SUMMARY_MEANS = (
-    "accuracy_start",
-    "accuracy_end",
-    "change_W_hh",
-    "change_W_ih",
-    "change_W_r",
-    "spectral_error_start",
-    "spectral_error_end",
-    "n_unit_circle_start",
-    "n_unit_circle_end",
-    "phi_error_start",
-    "phi_error_diagonal_fit_start",
-    "phi_error_end",
-    "phi_error_diagonal_fit_end",
-    "saturation_fraction_end",
-)
-#: Means over the solved models only: the contamination's slot gains are calibrated on the output
-#: phase, and are near zero (the ratios meaningless) for a model that does not hold the task.
-SOLVED_MEANS = (
-    "contamination_written_end",
-    "contamination_carried_end",
-    "contamination_mixing_end",
-)
-
-
-def summarise(rows: Sequence[dict]) -> list[dict]:
-    """Per (task, condition): n, solve rate with its Wilson interval, means with t intervals."""
-    import pandas as pd
-
-    table = pd.DataFrame(list(rows))
-    out = []
-    for (task, kind), group in table.groupby(["task", "condition"], sort=True):
-        n, solved = len(group), int(group["solved_end"].sum())
-        entry = {"task": task, "condition": kind, "n": n, "solved": solved,
-                 "solve_rate": solved / n, "solve_rate_wilson95": list(wilson_interval(solved, n))}  # fmt: skip
-        for column in SUMMARY_MEANS + SOLVED_MEANS:
-            if column in group:
-                values = group[column] if column in SUMMARY_MEANS else (
-                    group.loc[group["solved_end"].astype(bool), column])  # fmt: skip
-                if not values.notna().any():  # e.g. no saturation for a linear RNN
-                    continue
-                mean, low, high = t_interval(values.astype(float))
-                entry[column] = {"mean": mean, "t95": [low, high], "n": int(values.notna().sum())}
-        out.append(entry)
-    return out
-
-
-CONDITIONS = ("tanh random", "linear random", "tanh circuit_naive", "tanh circuit_gated")
-
-
-def controls_figure(rows: Sequence[dict]):
-    """Accuracy at the end (every model a dot, the mean with its 95 % t interval a bar), the change
-    of ``W_hh`` and the spectral error at the end (geometric mean, t interval of the logs), per
-    task and condition."""
-    from matplotlib.figure import Figure
-
-    tasks = sorted({r["task"] for r in rows})
-    kinds = [c for c in CONDITIONS if any(r["condition"] == c for r in rows)]
-    figure = Figure(figsize=(13, 4), layout="constrained")
-    axes = figure.subplots(1, 3)
-    width = 0.8 / max(1, len(kinds))
-    panels = (
-        ("accuracy_end", "test accuracy at the end (horizon 200)", False),
-        ("change_W_hh", r"$\|W_{hh} - W_{hh}^{0}\|_F / \|W_{hh}^{0}\|_F$", False),
-        ("spectral_error_end", "spectral error of $W_{hh}$ at the end (rad)", True),
-    )
-    for ax, (column, title, log) in zip(axes, panels, strict=True):
-        for k, kind in enumerate(kinds):
-            for i, task in enumerate(tasks):
-                values = np.array([r.get(column, np.nan) for r in rows
-                                   if r["task"] == task and r["condition"] == kind], dtype=float)  # fmt: skip
-                values = values[np.isfinite(values)]
-                x = i + (k - (len(kinds) - 1) / 2) * width
-                if values.size:
-                    jitter = np.linspace(-0.3, 0.3, values.size) * width
-                    ax.plot(x + jitter, values, ".", color=f"C{k}", alpha=0.6, ms=4)
-                    if log:  # the geometric mean and its interval: a t interval of the logs
-                        mean, low, high = (10**v for v in t_interval(np.log10(values)))
-                    else:
-                        mean, low, high = t_interval(values)
-                    ax.errorbar(x, mean, yerr=[[mean - low], [high - mean]], fmt="_",
-                                color=f"C{k}", ms=12, capsize=3, label=kind if i == 0 else None)  # fmt: skip
-        ax.set_xticks(range(len(tasks)), tasks)
-        ax.set_title(title, fontsize=10)
-        if log:
-            ax.set_yscale("log")
-    axes[0].axhline(SOLVED_ACCURACY, color="0.6", lw=0.8, ls="--")
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                  ncols=len(kinds), fontsize=9)  # fmt: skip
-    return figure
-
-
 def analyze_controls(
     checkpoints: Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,
@@ -243,7 +151,7 @@ def analyze_controls(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m vbpipe.analysis.controls_run OUT_DIR MODEL.pt ...``"""
+    """``python -m vbpipe.jobs.controls OUT_DIR MODEL.pt ...``"""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

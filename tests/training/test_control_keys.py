@@ -6,7 +6,7 @@ plain matrix products and autograd, a circuit start equal to the circuit, and ex
 import numpy as np
 import pytest
 import torch
-from training_helpers import OTHER_TASK, alone, assert_same_model, member, same_outcome, small
+from helpers.training import OTHER_TASK, alone, assert_same_model, member, same_outcome, small
 
 from vbpipe.circuits import build_circuit
 from vbpipe.config import ConfigError, TrainConfig, model_hparams
@@ -185,8 +185,8 @@ def test_linear_members_are_exact_in_a_pack_and_never_share_one_with_tanh(tmp_pa
 def test_controls_job_compares_each_model_with_its_start(tmp_path):
     import json
 
-    from vbpipe.analysis.controls_run import analyze_controls, control_row
     from vbpipe.evaluation.accuracy import evaluate_accuracy
+    from vbpipe.jobs.controls import analyze_controls, control_row
 
     configs = {
         "gated": small(steps_per_epoch=40, hidden_dim=12, init="circuit_gated", init_eps=0.1),
