@@ -214,3 +214,12 @@ def test_controls_job_compares_each_model_with_its_start(tmp_path):
                                                      "tanh random"]  # fmt: skip
     linear = next(c for c in cells if c["condition"] == "linear random")
     assert "saturation_fraction_end" not in linear  # no saturation for the identity
+    # the tanh analyses refuse a linear RNN, naming it
+    from vbpipe.jobs.fixed_points import analyze_fixed_points
+    from vbpipe.jobs.input_phase import analyze_input_phase
+    from vbpipe.results.errors import ResultsError
+
+    with pytest.raises(ResultsError, match="linear RNN"):
+        analyze_input_phase([paths[2]], ["linear"], tmp_path / "ip")
+    with pytest.raises(ValueError, match="linear RNN"):
+        analyze_fixed_points([paths[2]], ["linear"], tmp_path / "fp")

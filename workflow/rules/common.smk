@@ -289,14 +289,16 @@ def fixed_point_models(experiment, what):
 
 
 def input_phase_models(experiment):
-    """Per task label, a seeded subset of the fixed-length trained models (analysis.input_phase of
-    them; circuits are left out: the job builds both kinds itself): ``[(task, variant, seed), ...]``
-    in config order."""
+    """Per task label, a seeded subset of the fixed-length trained tanh models (analysis.input_phase
+    of them; circuits are left out: the job builds both kinds itself; linear RNNs too: the analysis
+    runs tanh): ``[(task, variant, seed), ...]`` in config order."""
     import random
 
     by_task = {}
     for variant in experiment.variants:
-        trained = variant.config.model_type == "rnn"
+        trained = (
+            variant.config.model_type == "rnn" and variant.config.activation == "tanh"
+        )
         if trained and isinstance(variant.config.seq_length, int):
             for seed in variant.seeds:
                 by_task.setdefault(variant.task_label, []).append((variant, seed))
