@@ -223,3 +223,5 @@ def test_controls_job_compares_each_model_with_its_start(tmp_path):
         analyze_input_phase([paths[2]], ["linear"], tmp_path / "ip")
     with pytest.raises(ValueError, match="linear RNN"):
         analyze_fixed_points([paths[2]], ["linear"], tmp_path / "fp")
+    done = analyze_fixed_points([paths[1]], ["random"], tmp_path / "fp", n_starts=4)  # tanh: runs
+    assert (tmp_path / "fp" / "fixed_points.json").is_file() and done

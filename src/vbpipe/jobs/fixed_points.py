@@ -25,11 +25,11 @@ def analyze_fixed_points(
     ``fixed_points_example.png`` (the first model)."""
     import pandas as pd
 
+    from ..analysis.fixed_point_figures import plot_fixed_point_counts, plot_fixed_points
+    from ..analysis.fixed_points import find_fixed_points, fixed_point_summary, sample_starts
     from ..checkpoint import load_model
     from ..evaluation.accuracy import hidden_trajectory
     from ..evaluation.emt import FIGURE3_LENGTH, figure3_inputs
-    from .fixed_point_figures import plot_fixed_point_counts, plot_fixed_points
-    from .fixed_points import find_fixed_points, fixed_point_summary, sample_starts
 
     out = Path(out_dir)
     rows, example = [], None
