@@ -100,6 +100,24 @@ def add_train_parser(subparsers) -> None:
         help="rnn: train; circuit_*: build EMT's analytic circuit for the task instead",
     )
     g.add_argument("--bias", action="store_true", help="biases in the recurrence and the readout")
+    g.add_argument(
+        "--activation",
+        default="tanh",
+        choices=["tanh", "linear"],
+        help="linear: the identity instead of tanh (a control)",
+    )
+    g.add_argument(
+        "--init",
+        default="random",
+        choices=["random", "circuit_naive", "circuit_gated"],
+        help="circuit_*: start training from EMT's analytic circuit for the task",
+    )
+    g.add_argument(
+        "--init_eps",
+        type=float,
+        default=1e-3,
+        help="the circuit's input scale for --init circuit_*",
+    )
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
     g.add_argument("--num_models", type=_positive_int, default=50)
@@ -200,6 +218,9 @@ def config_from_args(args) -> TrainConfig:
         early_stop_patience=args.early_stop_patience,
         validation_batches=args.validation_batches,
         model_type=args.model_type,
+        activation=args.activation,
+        init=args.init,
+        init_eps=args.init_eps,
     )
 
 

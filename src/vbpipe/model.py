@@ -1,7 +1,7 @@
 """The bias-free tanh RNN of the EMT paper, written once for one model or ``K`` stacked models.
 
 ``h_t = tanh(W_ih u_t + W_hh h_{t-1} [+ b_h])``, ``y_t = W_r h_t [+ b_r]``, ``h_{-1} = 0``, a readout at every
-step. Two implementations of the same model:
+step; with ``activation="linear"`` (a control) the identity replaces tanh. Two implementations of the same model:
 
 - :func:`rnn_forward` (and :func:`rnn_forward_single`): plain autograd code over a weight dict, any dtype; the
   evaluation runs it (in float64).
@@ -46,7 +46,20 @@ def init_weights(seed: int, input_dim: int, hidden_dim: int, output_dim: int, bi
     }
 
 
-def rnn_forward(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden: bool = False):
+ACTIVATIONS = ("tanh", "linear")
+
+
+def _check_activation(activation: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+
+
+def rnn_forward(
+    x: torch.Tensor,
+    weights: dict[str, torch.Tensor],
+    return_hidden: bool = False,
+    activation: str = "tanh",
+):
     """Run ``K`` stacked RNNs: ``x`` ``(T, K, B, D)``, weights with a leading ``K`` axis.
 
     Returns ``y_hat`` ``(T, K, B, d)`` (and the hidden states ``(T, K, B, N)`` when ``return_hidden``). A single
@@ -57,11 +70,13 @@ def rnn_forward(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden
     projected = torch.einsum("tkbi,kni->tkbn", x, w_ih)
     if "b_h" in weights:
         projected = projected + weights["b_h"][None, :, None, :]
+    _check_activation(activation)
+    act = torch.tanh if activation == "tanh" else (lambda pre: pre)
     w_hh_t = w_hh.transpose(1, 2)
     state = x.new_zeros((members, batch, w_hh.shape[-1]))
     states = []
     for drive in projected.unbind(0):  # unbind, not projected[t]: indexing made backward ~9x slower
-        state = torch.tanh(torch.baddbmm(drive, state, w_hh_t))
+        state = act(torch.baddbmm(drive, state, w_hh_t))
         states.append(state)
     hidden = torch.stack(states)
     y_hat = torch.einsum("tkbn,kdn->tkbd", hidden, w_r)
@@ -71,11 +86,14 @@ def rnn_forward(x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden
 
 
 def rnn_forward_single(
-    x: torch.Tensor, weights: dict[str, torch.Tensor], return_hidden: bool = False
+    x: torch.Tensor,
+    weights: dict[str, torch.Tensor],
+    return_hidden: bool = False,
+    activation: str = "tanh",
 ):
     """One RNN: ``x`` ``(T, B, D)`` and unstacked weights; returns ``(T, B, d)`` (and ``(T, B, N)``)."""
     stacked = {name: w.unsqueeze(0) for name, w in weights.items()}
-    out = rnn_forward(x.unsqueeze(1), stacked, return_hidden)
+    out = rnn_forward(x.unsqueeze(1), stacked, return_hidden, activation)
     if return_hidden:
         return out[0].squeeze(1), out[1].squeeze(1)
     return out.squeeze(1)
@@ -211,8 +229,10 @@ class PackedRNN:
     outputs until the backward pass; the backward one holds one group's hidden-state gradients at a time.
     """
 
-    def __init__(self, layout: ParamLayout):
+    def __init__(self, layout: ParamLayout, activation: str = "tanh"):
+        _check_activation(activation)
         self.layout = layout
+        self.linear = activation == "linear"  # the identity instead of tanh: no tanh, tanh' = 1
         self.forward_arena = Arena()
         self.backward_arena = Arena()
 
@@ -258,7 +278,7 @@ class _PackLoss(torch.autograd.Function):
             )
             x.copy_(group.inputs)
             loss, correct = _forward_group(
-                net.layout.views(weights), x, group, hidden, error, square
+                net.layout.views(weights), x, group, hidden, error, square, net.linear
             )
             _put(losses, group.rows, loss)
             _put(accuracy, group.rows, correct)
@@ -287,6 +307,7 @@ class _PackLoss(torch.autograd.Function):
                 scale,
                 group.length,
                 scratch,
+                net.linear,
             )
             if group.rows is not None:
                 grad.index_copy_(0, group.rows, target)
@@ -315,8 +336,9 @@ def _tanh_in_place(hidden: torch.Tensor):
     return lambda t: np.tanh(array[:, t], out=array[:, t])
 
 
-def _forward_group(weights, x, group: MemberGroup, hidden, error, square):
-    """Fill ``hidden`` ``(Kg, T, B, N)`` and ``error`` (output minus target); return (loss, accuracy)."""
+def _forward_group(weights, x, group: MemberGroup, hidden, error, square, linear=False):
+    """Fill ``hidden`` ``(Kg, T, B, N)`` and ``error`` (output minus target); return (loss, accuracy).
+    ``linear``: the identity instead of tanh."""
     members, steps, batch, hidden_dim = hidden.shape
     fed = x.shape[1]  # steps with an external input
     length, horizon = group.length, steps - group.length
@@ -331,7 +353,7 @@ def _forward_group(weights, x, group: MemberGroup, hidden, error, square):
         hidden[:, :fed].add_(weights["b_h"][:, None, None, :])
         hidden[:, fed:].copy_(weights["b_h"][:, None, None, :].expand_as(hidden[:, fed:]))
     states = hidden.unbind(1)
-    tanh_ = _tanh_in_place(hidden)
+    tanh_ = (lambda t: None) if linear else _tanh_in_place(hidden)
     tanh_(0)
     for t in range(1, steps):
         if t < fed or bias:
@@ -352,7 +374,7 @@ def _forward_group(weights, x, group: MemberGroup, hidden, error, square):
     return square.sum(1).div_(count), correct
 
 
-def _backward_group(weights, grads, x, hidden, error, scale, length, scratch) -> None:
+def _backward_group(weights, grads, x, hidden, error, scale, length, scratch, linear=False) -> None:
     """Write the group's weight gradients into ``grads`` (views of the flat gradient rows)."""
     members, steps, batch, hidden_dim = hidden.shape
     d_pre, square, ones = scratch  # d loss / d (pre-activation), per step; a temporary; ones
@@ -374,8 +396,9 @@ def _backward_group(weights, grads, x, hidden, error, scale, length, scratch) ->
                 g.baddbmm_(d_states[t + 1], w_hh)
             else:
                 torch.bmm(d_states[t + 1], w_hh, out=g)
-        torch.mul(states[t], states[t], out=square)
-        g.addcmul_(g, square, value=-1.0)  # tanh' = 1 - h^2
+        if not linear:
+            torch.mul(states[t], states[t], out=square)
+            g.addcmul_(g, square, value=-1.0)  # tanh' = 1 - h^2
     rows = (steps - 1) * batch
     torch.bmm(
         d_pre[:, 1:].reshape(members, rows, hidden_dim).transpose(1, 2),

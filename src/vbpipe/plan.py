@@ -128,11 +128,12 @@ class Pack:
 
 
 def _pack_name(key: tuple, members, stamps) -> str:
-    d, length, eos, hidden, bias, batch = key
+    d, length, eos, hidden, bias, batch, activation = key
     low_high = f"{length[0]}_{length[1]}" if isinstance(length, tuple) else f"{length}"
     shape = (
         f"d{d}_L{low_high}_h{hidden}_b{batch}" + ("_eos" if eos else "") + ("_bias" if bias else "")
     )
+    shape += "" if activation == "tanh" else f"_{activation}"
     ident = hashlib.sha256(
         json.dumps([[m.model_dir, s] for m, s in zip(members, stamps, strict=True)]).encode()
     ).hexdigest()[:8]

@@ -266,3 +266,19 @@ def test_circuits_get_cells_of_their_own():
     assert list(df["n_models"]) == [1, 1, 1]
     tex = table1_latex(df)
     assert "T1 (circuit\\_naive) & --- (0.83)" in tex, tex  # not solved: no valid error
+
+
+def test_controls_get_cells_of_their_own():
+    """A linear RNN and a circuit start of the same task, hidden size and seed are cells of their
+    own; a model without the keys (trained before they existed) is the plain trained rnn."""
+    records = []
+    for params, accuracy in (({}, 0.97), ({"activation": "linear"}, 0.6),
+                             ({"init": "circuit_gated"}, 1.0)):  # fmt: skip
+        record = metrics_record(spec(T1, 128, 0.0, 0.9, 1, accuracy, 1e-9))
+        record["params"].update(params)
+        record["identity"]["variant"] += "-" + "-".join(params.values())
+        records.append(record)
+    df = table1_frame(records_to_table(records))
+    assert sorted(df["model_type"]) == ["rnn", "rnn (init circuit_gated)", "rnn (linear)"]
+    by_kind = dict(zip(df["model_type"], df["accuracy"], strict=True))
+    assert by_kind == {"rnn": 0.97, "rnn (linear)": 0.6, "rnn (init circuit_gated)": 1.0}

@@ -281,3 +281,33 @@ def test_the_report_renders_in_a_browser(finished_run, tmp_path):
     assert any(src.startswith("data:image/png") for src, _ in shown["images"]), shown["images"]
     assert "accuracy per step" in shown["text"] and "test sample" in shown["text"]
     assert screenshot.stat().st_size > 20_000  # a picture, not a blank page
+
+
+def test_controls_plan_their_own_packs_and_analysis(tmp_path):
+    """A linear RNN never shares a pack with tanh ones; an experiment with controls gets the
+    controls analysis; a plain experiment does not."""
+    project = copy_project(tmp_path)
+    common = {"input_dim": 3, "seq_length": 2, "hidden_dim": 12, "epochs": 1,
+              "steps_per_epoch": 20, "curriculum_horizons": [5]}  # fmt: skip
+    config = {
+        "experiments": {
+            "starts": {"training": common, "seeds": [1, 2],
+                       "sweep": {"init": ["random", "circuit_naive", "circuit_gated"]}},
+            "linear": {"training": {**common, "activation": "linear"}, "seeds": [1, 2]},
+            "plain": {"training": common, "seeds": [3]},
+        },
+        "execution": {"accelerator": "cpu", "models_per_job": 100},
+    }  # fmt: skip
+    (project / "config" / "controls.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [*SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/controls.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    counts = scheduled(result)
+    assert counts["train"] == 2, counts  # tanh (6 + 1 models) and linear (2)
+    assert "analyze_controls_starts" in result.stdout + result.stderr
+    assert "analyze_controls_linear" in result.stdout + result.stderr
+    assert "analyze_controls_plain" not in result.stdout + result.stderr

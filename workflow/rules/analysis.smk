@@ -229,6 +229,31 @@ for experiment in EXPERIMENTS.values():
             script:
                 "../scripts/analyze_input_phase.py"
 
+    if experiment.has_controls:
+
+        rule:
+            name:
+                rule_name("analyze_controls", experiment.name)
+            input:
+                checkpoints=[
+                    layout.model_file(experiment.name, v.name, seed, "checkpoint")
+                    for v in experiment.variants
+                    for seed in v.seeds
+                ],
+            output:
+                analysis_outputs(experiment.name, "controls", layout.CONTROLS_OUTPUTS),
+            log:
+                layout.experiment_file(experiment.name, "analyze_controls_log"),
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                horizon=experiment.evaluation.test_horizon,
+                n_batches=experiment.evaluation.n_batches,
+                code=FINGERPRINT["analyze_controls"],
+            script:
+                "../scripts/analyze_controls.py"
+
     if experiment.has_variable_length:
 
         rule:

@@ -289,14 +289,16 @@ def fixed_point_models(experiment, what):
 
 
 def input_phase_models(experiment):
-    """Per task label, a seeded subset of the fixed-length trained models (analysis.input_phase of
-    them; circuits are left out: the job builds both kinds itself): ``[(task, variant, seed), ...]``
-    in config order."""
+    """Per task label, a seeded subset of the fixed-length trained tanh models (analysis.input_phase
+    of them; circuits are left out: the job builds both kinds itself; linear RNNs too: the analysis
+    runs tanh): ``[(task, variant, seed), ...]`` in config order."""
     import random
 
     by_task = {}
     for variant in experiment.variants:
-        trained = variant.config.model_type == "rnn"
+        trained = (
+            variant.config.model_type == "rnn" and variant.config.activation == "tanh"
+        )
         if trained and isinstance(variant.config.seq_length, int):
             for seed in variant.seeds:
                 by_task.setdefault(variant.task_label, []).append((variant, seed))
@@ -336,6 +338,7 @@ CAPTIONS = {
     "variable_length_conditions.png": "variable_length_conditions.rst",
     "variable_length_per_step.png": "variable_length_per_step.rst",
     "variable_length_roots.png": "variable_length_roots.rst",
+    "controls.png": "controls.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }
@@ -412,6 +415,7 @@ def all_targets():
             n_models=experiment.n_models,
             input_phase_tasks=input_phase_tasks(experiment),
             variable_length=experiment.has_variable_length,
+            controls=experiment.has_controls,
         )
         if experiment.reproduces_paper:
             targets += [

@@ -49,6 +49,8 @@ SHORT = {
     "fixed_horizon": "H",
     "curriculum_horizons": "hor",
     "model_type": "",  # "-circuit_naive" reads better than "-model_typecircuit_naive"
+    "activation": "",  # "-linear"
+    "init": "init_",  # "-init_circuit_gated"
 }
 
 
@@ -108,14 +110,27 @@ class Experiment:
         return any(isinstance(v.config.seq_length, tuple) for v in self.variants)
 
     @property
+    def has_controls(self) -> bool:
+        """Whether some variant is a control (a linear RNN, or a tanh RNN started from a circuit):
+        its models are then compared with their starts (:mod:`vbpipe.jobs.controls`)."""
+        return any(
+            v.config.model_type == "rnn"
+            and (v.config.activation != "tanh" or v.config.init != "random")
+            for v in self.variants
+        )
+
+    @property
     def reproduces_paper(self) -> bool:
         """Whether some variant trains one of the paper's Table 1 settings (T1-T4, d = L = 8);
-        analytic circuits are not set beside the paper's trained models."""
+        analytic circuits and the controls (a linear RNN, a circuit start) are not set beside the
+        paper's trained models."""
         return any(
             v.task_label in PAPER_TASKS
             and v.config.input_dim == 8
             and v.config.seq_length == 8
             and v.config.model_type == "rnn"
+            and v.config.activation == "tanh"
+            and v.config.init == "random"
             for v in self.variants
         )
 

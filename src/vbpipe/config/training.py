@@ -19,6 +19,13 @@ from .base import ConfigError, _as_tuple, _Section
 
 ORIGINAL_HORIZONS = (10, 20, 40, 60, 100)
 
+#: The control keys (``activation``, ``init``, ``init_eps``) at their defaults. :meth:`TrainConfig.to_dict`
+#: leaves a key out while it holds its default, so that every model trained before the keys existed
+#: keeps its hyper-parameters, config.json and stamp (:func:`vbpipe.plan.model_stamp`), and a
+#: checkpoint without them loads as the default.
+DEFAULT_INIT_EPS = 1e-3  # vbpipe.circuits.DEFAULT_EPS (no numpy import here)
+CONTROL_DEFAULTS = {"activation": "tanh", "init": "random", "init_eps": DEFAULT_INIT_EPS}
+
 Probability = Annotated[float, Field(gt=0.5, lt=1)]
 # What a user may write (the validators below normalise it), for the generated JSON Schema.
 _INT = {"type": "integer"}
@@ -105,6 +112,26 @@ class TrainConfig(_Section):
         "L*d + 2d (gated)",
     )
 
+    activation: Literal["tanh", "linear"] = Field(
+        "tanh",
+        description="tanh: the paper's RNN; linear: the identity instead of tanh (a control: a "
+        "linear RNN trained the same way). Models of different activations never share a pack",
+    )
+    init: Literal["random", "circuit_naive", "circuit_gated"] = Field(
+        "random",
+        description="random: PyTorch's default initialisation; circuit_naive / circuit_gated: "
+        "start training from EMT's analytic circuit for the task (vbpipe.circuits, the model's "
+        "seed choosing its frame; a control: does gradient descent keep the circuit?). Needs "
+        "model_type rnn, no bias, a fixed seq_length and the circuit's hidden size",
+    )
+    init_eps: float = Field(
+        DEFAULT_INIT_EPS,
+        gt=0,
+        le=10,
+        description="the circuit's input scale epsilon for init: circuit_* (W_ih = eps Psi_new, "
+        "W_r = Psi_new^T / eps); ignored (and not recorded) with init random",
+    )
+
     @field_validator("task_id", mode="before")
     @classmethod
     def _parse_task_id(cls, value, info):
@@ -147,6 +174,7 @@ class TrainConfig(_Section):
             Task(self.task_id, self.input_dim, self.seq_length, self.use_eos)
         except TaskIdError as error:
             raise ConfigError(f"task_id: {error}", "task_id") from None
+        self._check_controls()
         if self.model_type != "rnn":
             if isinstance(self.seq_length, tuple):
                 raise ConfigError(
@@ -163,6 +191,35 @@ class TrainConfig(_Section):
                     "hidden_dim",
                 )
 
+    def _check_controls(self) -> None:
+        """Refuse an ``activation`` / ``init`` that cannot be trained as asked (before any job runs)."""
+        if self.model_type != "rnn":
+            for key in ("activation", "init"):
+                default = CONTROL_DEFAULTS[key]
+                if getattr(self, key) != default:
+                    raise ConfigError(
+                        f"{key}: {self.model_type} is built, not trained; {key} must stay "
+                        f"{default!r}, got {getattr(self, key)!r}",
+                        key,
+                    )
+        if self.init == "random":
+            return
+        if self.bias:
+            raise ConfigError(f"bias: init {self.init} builds a bias-free circuit", "bias")
+        if isinstance(self.seq_length, tuple):
+            raise ConfigError(
+                f"seq_length: init {self.init} needs a fixed length, got {list(self.seq_length)}",
+                "seq_length",
+            )
+        need = self.seq_length * self.input_dim
+        need += 2 * self.input_dim if self.init == "circuit_gated" else 0
+        if self.hidden_dim < need:
+            raise ConfigError(
+                f"hidden_dim: init {self.init} needs at least {need} hidden units for "
+                f"L = {self.seq_length}, d = {self.input_dim}, got {self.hidden_dim}",
+                "hidden_dim",
+            )
+
     # -- derived values ------------------------------------------------------------------------------------
     @property
     def task(self) -> Task:
@@ -170,7 +227,8 @@ class TrainConfig(_Section):
 
     @property
     def shapes(self) -> tuple:
-        """What models trained together in one pack must share: the shapes of their tensors."""
+        """What models trained together in one pack must share: the shapes of their tensors, and the
+        activation (one recurrence kernel per pack)."""
         return (
             self.input_dim,
             self.seq_length,
@@ -178,6 +236,7 @@ class TrainConfig(_Section):
             self.hidden_dim,
             self.bias,
             self.batch_size,
+            self.activation,
         )
 
     @property
@@ -194,13 +253,17 @@ class TrainConfig(_Section):
         return self.curriculum_horizons if self.curriculum else (self.fixed_horizon,)
 
     def to_dict(self) -> dict:
-        """JSON-ready hyper-parameters (task id as decimal strings, sequences as lists)."""
+        """JSON-ready hyper-parameters (task id as decimal strings, sequences as lists); the control
+        keys only where they differ from :data:`CONTROL_DEFAULTS`."""
         out = self.model_dump()
         out["task_id"] = [str(t) for t in self.task_id]
         out["seq_length"] = (
             list(self.seq_length) if isinstance(self.seq_length, tuple) else self.seq_length
         )
         out["curriculum_horizons"] = list(self.curriculum_horizons)
+        for key, default in CONTROL_DEFAULTS.items():  # absent at their defaults: see the constant
+            if out[key] == default or (key == "init_eps" and self.init == "random"):
+                del out[key]
         return out
 
     @classmethod

@@ -82,9 +82,19 @@ def output_targets(task: Task, inputs: np.ndarray, horizon: int) -> np.ndarray:
     return picked.transpose(0, 2, 1)  # a view: (H, S, d)
 
 
-def _outputs_numpy(x_input: np.ndarray, weights, horizon: int) -> np.ndarray:
+def _activation_numpy(activation: str):
+    """In-place ``act(buf, out=state)``: numpy's tanh, or a copy for a linear RNN."""
+    if activation == "tanh":
+        return np.tanh
+    if activation == "linear":
+        return lambda buf, out: np.copyto(out, buf)
+    raise ValueError(f"activation must be tanh or linear, got {activation!r}")
+
+
+def _outputs_numpy(x_input: np.ndarray, weights, horizon: int, activation="tanh") -> np.ndarray:
     """CPU: outputs ``(H, S, d)`` float32 over the output phase; ``x_input`` ``(L + 1, S, D_in)``
     is the input phase and the first output step (zeros, or the EOS flag)."""
+    act = _activation_numpy(activation)
     w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
     w_hh_t = np.ascontiguousarray(w["W_hh"].T)
     w_r_t = np.ascontiguousarray(w["W_r"].T)
@@ -99,22 +109,25 @@ def _outputs_numpy(x_input: np.ndarray, weights, horizon: int) -> np.ndarray:
         for t in range(steps):  # input phase, then output step 0 (its input is 0 or EOS)
             buf = np.matmul(state, w_hh_t)
             buf += drive[t]
-            np.tanh(buf, out=state)
+            act(buf, out=state)
         np.matmul(state, w_r_t, out=out[0])
         for k in range(1, horizon):
             np.matmul(state, w_hh_t, out=buf)
             if b_h is not None:
                 buf += b_h
-            np.tanh(buf, out=state)
+            act(buf, out=state)
             np.matmul(state, w_r_t, out=out[k])
         if b_r is not None:
             out += b_r
     return out
 
 
-def _outputs_torch(x_input: np.ndarray, weights, horizon: int, device) -> np.ndarray:
+def _outputs_torch(x_input: np.ndarray, weights, horizon: int, device, activation="tanh"):
     """The same on a torch device (a GPU)."""
     import torch
+
+    _activation_numpy(activation)  # refuses an unknown one
+    act = torch.tanh if activation == "tanh" else (lambda pre: pre)
 
     x_input = torch.as_tensor(x_input)
     w = {k: torch.as_tensor(v).to(device=device, dtype=torch.float32) for k, v in weights.items()}
@@ -129,11 +142,11 @@ def _outputs_torch(x_input: np.ndarray, weights, horizon: int, device) -> np.nda
     )
     with torch.no_grad():
         for t in range(x_input.shape[0]):
-            state = torch.tanh(torch.addmm(drive[t], state, w_hh_t))
+            state = act(torch.addmm(drive[t], state, w_hh_t))
         out[0] = state @ w_r_t
         for k in range(1, horizon):
             pre = state @ w_hh_t
-            state = torch.tanh(pre if b_h is None else pre + b_h)
+            state = act(pre if b_h is None else pre + b_h)
             out[k] = state @ w_r_t
         if b_r is not None:
             out += b_r
@@ -149,17 +162,19 @@ def evaluate_accuracy(
     n_batches: int = 10,
     batch_size: int = 64,
     device: str = "cpu",
+    activation: str = "tanh",
 ) -> AccuracyResult:
-    """Accuracy of one model (numpy weights, biases included when present) at one length."""
+    """Accuracy of one model (numpy weights, biases included when present) at one length;
+    ``activation`` is the model's (``tanh``, or ``linear`` for the identity)."""
     if n_batches < 1 or batch_size < 1 or horizon < 1:
         raise ValueError("n_batches, batch_size and horizon must be >= 1")
     inputs = draw_test_set(seed, seq_length, task.input_dim, n_batches, batch_size)
     x_input = input_phase(task, inputs)  # the input phase and output step 0
     target = output_targets(task, inputs, horizon)
     if str(device).split(":")[0] == "cpu":
-        out = _outputs_numpy(x_input, weights, horizon)
+        out = _outputs_numpy(x_input, weights, horizon, activation)
     else:
-        out = _outputs_torch(x_input, weights, horizon, device)
+        out = _outputs_torch(x_input, weights, horizon, device, activation)
     correct = ((out >= 0) == (target > 0)) & np.isfinite(out)
     total = inputs.shape[1]
     per_step = np.count_nonzero(correct.reshape(horizon, -1), axis=1) / float(
@@ -169,8 +184,12 @@ def evaluate_accuracy(
     return AccuracyResult(float(per_step.mean()), per_step, *sample, n_sequences=int(total))
 
 
-def hidden_trajectory(weights: dict[str, np.ndarray], inputs: np.ndarray) -> np.ndarray:
+def hidden_trajectory(
+    weights: dict[str, np.ndarray], inputs: np.ndarray, activation: str = "tanh"
+) -> np.ndarray:
     """Hidden states ``(T, N)`` (float64) of one sequence ``inputs`` ``(T, D_in)`` from ``h = 0``."""
+    _activation_numpy(activation)  # refuses an unknown one
+    act = np.tanh if activation == "tanh" else (lambda pre: pre)
     w_ih = np.asarray(weights["W_ih"], dtype=np.float64)
     w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
     drive = np.asarray(inputs, dtype=np.float64) @ w_ih.T
@@ -179,6 +198,6 @@ def hidden_trajectory(weights: dict[str, np.ndarray], inputs: np.ndarray) -> np.
     states = np.empty((drive.shape[0], w_hh.shape[0]))
     state = np.zeros(w_hh.shape[0])
     for t in range(drive.shape[0]):
-        state = np.tanh(drive[t] + w_hh @ state)
+        state = act(drive[t] + w_hh @ state)
         states[t] = state
     return states

@@ -197,11 +197,11 @@ def _length_spectra(th: Theory, w_hh, eig_whh, svd, threshold, entry):
     return pca["eigenvalues_sub"]
 
 
-def _length_emt(th: Theory, weights, length: int, entry: dict, arrays: dict):
+def _length_emt(th: Theory, weights, length: int, entry: dict, arrays: dict, activation="tanh"):
     d = th.task.input_dim
     w_hh, w_r = weights["W_hh"], weights["W_r"]
     x = _figure3_sequence(th.task, length)
-    hidden = hidden_trajectory(weights, x)
+    hidden = hidden_trajectory(weights, x, activation)
     basis = variable_memory_basis(w_hh, w_r, th.phi, length, hidden=hidden, kept=th.kept)
     phi_emp = empirical_phi(basis, w_hh)
     error, relative = phi_error(phi_emp, th.phi, th.kept)
@@ -271,6 +271,7 @@ def _evaluate(model: LoadedModel, identity, settings: EvaluationSettings, device
     use_eos = bool(hp.get("use_eos", False))
     lengths = evaluation_lengths(hp["seq_length"], settings.seq_lengths)
     theories = {L: theory(task_id, d, L, use_eos) for L in lengths}
+    activation = hp.get("activation", "tanh")  # absent: a tanh RNN (or a circuit)
 
     metrics = empty_metrics(lengths)
     metrics["identity"] = identity.as_dict()
@@ -306,6 +307,7 @@ def _evaluate(model: LoadedModel, identity, settings: EvaluationSettings, device
             settings.n_batches,
             settings.batch_size,
             device,
+            activation,
         )
         per_step_all.append(result.per_step)
         entry = entries[L]
@@ -354,7 +356,7 @@ def _evaluate(model: LoadedModel, identity, settings: EvaluationSettings, device
                 th, w_hh, eig_whh, (u, s), settings.unit_threshold, entries[L]
             )
             arrays[array_key("eigenvalues_sub", L)] = eig_sub
-            _length_emt(th, weights, L, entries[L], arrays)
+            _length_emt(th, weights, L, entries[L], arrays, activation)
     metrics["evaluation"]["seconds"] = time.perf_counter() - started
     return metrics, arrays
 

@@ -44,8 +44,16 @@ def model_types(table: pd.DataFrame) -> pd.Series:
     """Each row's ``model_type``; a row without one (older results, hand-made tables) is a trained
     ``rnn``."""
     if "model_type" not in table.columns:
-        return pd.Series(TRAINED, index=table.index, dtype=object)
-    return table["model_type"].astype(object).fillna(TRAINED).astype(str)
+        kinds = pd.Series(TRAINED, index=table.index, dtype=object)
+    else:
+        kinds = table["model_type"].astype(object).fillna(TRAINED).astype(str)
+    # the controls (a linear RNN, a circuit start) get cells of their own, like the circuits
+    for column, default, label in (("activation", "tanh", "{}"), ("init", "random", "init {}")):
+        if column in table.columns:
+            value = table[column].astype(object).fillna(default).astype(str)
+            other = value != default
+            kinds = kinds.where(~other, kinds + " (" + value.map(label.format) + ")")
+    return kinds
 
 
 CSV_COLUMNS = (
@@ -89,6 +97,7 @@ def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
     models = table.drop_duplicates(key).set_index(key)
     if "hidden_dim" not in models.columns:
         raise ResultsError("Table 1 needs the hidden_dim parameter of every model")
+    models["model_type"] = model_types(models)  # before the controls' columns are dropped
     models = models.reindex(
         columns=["task", "task_id", "model_type", "hidden_dim", "l2_penalty", "model_accuracy"]
     )

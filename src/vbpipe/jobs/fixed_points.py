@@ -36,6 +36,8 @@ def analyze_fixed_points(
     for index, (path, name) in enumerate(zip(checkpoints, names, strict=True)):
         model = load_model(path)
         hp, weights = model.hparams, model.weights
+        if hp.get("activation", "tanh") != "tanh":
+            raise ValueError(f"{path}: a {hp['activation']} RNN has no tanh fixed points to find")
         d, length = int(hp["input_dim"]), _longest(hp["seq_length"])
         bits = figure3_inputs(d, length)
         inputs = np.zeros((FIGURE3_LENGTH, weights["W_ih"].shape[1]))

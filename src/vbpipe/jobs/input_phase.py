@@ -69,6 +69,10 @@ def analyze_input_phase(
     rng = np.random.default_rng(seed)
     models = [load_model(path) for path in checkpoints]
     for path, model in zip(checkpoints, models, strict=True):
+        if model.hparams.get("activation", "tanh") != "tanh":
+            raise ResultsError(
+                f"{path}: a {model.hparams['activation']} RNN; the input-phase analysis runs tanh"
+            )
         if not isinstance(model.hparams["seq_length"], int):
             raise ResultsError(
                 f"{path}: trained on lengths {model.hparams['seq_length']}; the input-phase "

@@ -319,6 +319,7 @@ def analysis_outputs(
     root=RESULTS_ROOT,
     input_phase_tasks: Iterable[str] = (),
     variable_length: bool = False,
+    controls: bool = False,
 ):
     """The files of an experiment's analyses for its settings (``eigenvalue``: bool,
     ``embedding``: methods, ``persistence``: bool, ``persistence_metric``; a mapping or an object
@@ -347,6 +348,8 @@ def analysis_outputs(
         files += [_join(base, "input_phase", n) for n in input_phase_outputs(input_phase_tasks)]
     if variable_length:
         files += [_join(base, "variable_length", n) for n in VARIABLE_LENGTH_OUTPUTS]
+    if controls:
+        files += [_join(base, "controls", n) for n in CONTROLS_OUTPUTS]
     return files
 
 
@@ -358,6 +361,7 @@ def experiment_outputs(
     root: PathLike = RESULTS_ROOT,
     input_phase_tasks: Iterable[str] = (),
     variable_length: bool = False,
+    controls: bool = False,
 ) -> list[str]:
     """Every experiment-level file: the table and its arrays, the summary, Table 1, the global
     figures, the paper figures (and choice) per task label, and the analyses' files."""
@@ -370,7 +374,7 @@ def experiment_outputs(
         for name in (*paper_figure_names(task), paper_choice_name(task)):
             files.append(_join(root, experiment, PAPER_FIGURES_DIRNAME, name))
     return files + analysis_outputs(
-        experiment, analysis, n_models, root, input_phase_tasks, variable_length
+        experiment, analysis, n_models, root, input_phase_tasks, variable_length, controls
     )
 
 
@@ -416,6 +420,9 @@ def distance_outputs(metrics: Iterable[str]) -> list[str]:
 DIAGNOSTICS_OUTPUTS = ("diagnostics.json", "diagnostics.txt")
 FIXED_POINT_OUTPUTS = ("fixed_points.json", "fixed_point_counts.png", "fixed_points_example.png")
 
+
+#: Files of the controls analysis (``analysis/controls/``: each model against its start).
+CONTROLS_OUTPUTS = ("controls.csv", "controls_summary.json", "controls.png")
 
 #: Files of the variable-length analysis (``analysis/variable_length/``).
 VARIABLE_LENGTH_OUTPUTS = (

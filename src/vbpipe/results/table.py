@@ -97,6 +97,10 @@ TABLE_COLUMNS = tuple(name for name, _ in FIXED_COLUMNS)
 MODEL_KEY = ("experiment", "variant", "seed", "model_name")
 #: Parameters that are not parameter columns (they are identity / task columns).
 _PARAM_SKIP = ("seed", "task_id")
+#: Parameters a checkpoint leaves out at their default (vbpipe.config.training.CONTROL_DEFAULTS):
+#: always a column, the default where a model's record lacks it, so that a linear or
+#: circuit-initialised control sits in the same table as the models trained before the keys.
+PARAM_DEFAULTS = {"activation": "tanh", "init": "random"}
 #: Model-level columns whose metrics source is not ``model``/``training``/``evaluation``.
 _MODEL_SOURCE = {"model_accuracy": ("model", "accuracy")}
 _MODEL_SOURCE.update(
@@ -171,7 +175,7 @@ def _param_columns(records: Sequence[Mapping]) -> list[str]:
         for key in record["params"]:
             if key not in _PARAM_SKIP and key not in names:
                 names.append(key)
-    return names
+    return names + [key for key in PARAM_DEFAULTS if records and key not in names]
 
 
 def _param_column_name(key: str) -> str:
@@ -196,7 +200,7 @@ def table_rows(records: Sequence[Mapping]) -> tuple[list[dict], list[str]]:
         task_id = record["params"].get("task_id")
         base["task_id"] = None if task_id is None else ",".join(str(t) for t in task_id)
         for key in params:
-            base[_param_column_name(key)] = record["params"].get(key)
+            base[_param_column_name(key)] = record["params"].get(key, PARAM_DEFAULTS.get(key))
         for entry in record["lengths"]:
             rows.append({**base, **{name: entry[name] for name, _ in LENGTH_COLUMNS}})
     return rows, [_param_column_name(k) for k in params]

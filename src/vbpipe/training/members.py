@@ -32,15 +32,9 @@ def resume_path(model_dir: Path) -> Path:
 
 
 def pack_key(config: TrainConfig) -> tuple:
-    """What members of one pack must share: the shapes of their tensors (everything else may differ)."""
-    return (
-        config.input_dim,
-        config.seq_length,
-        config.use_eos,
-        config.hidden_dim,
-        config.bias,
-        config.batch_size,
-    )
+    """What members of one pack must share: the shapes of their tensors and the activation (the
+    kernel runs one recurrence per pack; everything else may differ)."""
+    return config.shapes
 
 
 @dataclass(frozen=True)

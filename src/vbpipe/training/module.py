@@ -19,7 +19,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from ..model import MemberGroup, PackedRNN, ParamLayout, init_weights
+from ..model import MemberGroup, PackedRNN, ParamLayout
 from ..tasks import (
     bits_to_inputs,
     draw_bits,
@@ -30,6 +30,7 @@ from ..tasks import (
     stacked_targets,
 )
 from .data import DrawnBatch, initial_streams
+from .initial import initial_weights
 from .members import ACTIVE, DIVERGED, MemberSpec, Roster, StepEvents
 from .optim import StackedAdam, clip_per_member
 
@@ -61,13 +62,8 @@ class PackModule(pl.LightningModule):
         self.layout = ParamLayout(
             task.model_input_dim, config.hidden_dim, config.input_dim, config.bias
         )
-        self.net = PackedRNN(self.layout)
-        initial = [
-            init_weights(
-                s.seed, task.model_input_dim, config.hidden_dim, config.input_dim, config.bias
-            )
-            for s in specs
-        ]
+        self.net = PackedRNN(self.layout, config.activation)
+        initial = [initial_weights(s.config, s.seed) for s in specs]
         self.flat = torch.nn.Parameter(
             self.layout.flatten({n: torch.stack([w[n] for w in initial]) for n in initial[0]})
         )

@@ -231,8 +231,8 @@ def _check_pack(members: list[MemberSpec], existing: str) -> None:
     for spec in members[1:]:
         if pack_key(spec.config) != shapes:
             raise ValueError(
-                "members of one pack must share input_dim, seq_length, use_eos, hidden_dim, bias and "
-                f"batch_size: {spec.name} has {pack_key(spec.config)}, {members[0].name} has {shapes}"
+                "members of one pack must share input_dim, seq_length, use_eos, hidden_dim, bias, "
+                f"batch_size and activation: {spec.name} has {pack_key(spec.config)}, {members[0].name} has {shapes}"
             )
     for what, values in (
         ("model_dir", [s.model_dir.resolve() for s in members]),
