@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import typing
 from pathlib import Path
 
 from .analysis.cli import add_analyze_parser
+from .cliargs import positive_int
 from .config import (
-    ORIGINAL_HORIZONS,
     ConfigError,
     TrainConfig,
     experiment_config_json,
@@ -39,16 +40,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
 def _task_id_arg(values: list[str], input_dim: int = 8) -> tuple[int, int, int]:
     if len(values) == 1:
         return parse_task_id(values[0], input_dim)
@@ -57,6 +48,49 @@ def _task_id_arg(values: list[str], input_dim: int = 8) -> tuple[int, int, int]:
     raise TaskIdError(
         f"--task_id takes a name (repeat_copy, T1-T4) or three integers, got {values}"
     )
+
+
+#: TrainConfig keys offered as ``vbpipe train`` flags of the training group, in this order; their
+#: defaults, choices and help come from the config model (:class:`vbpipe.config.TrainConfig`).
+TRAINING_FLAGS = (
+    "learning_rate",
+    "batch_size",
+    "gradient_clip",
+    "l2_penalty",
+    "epochs",
+    "steps_per_epoch",
+    "curriculum",
+    "curriculum_threshold",
+    "curriculum_horizons",
+    "curriculum_window",
+    "fixed_horizon",
+    "early_stop",
+    "early_stop_accuracy",
+    "early_stop_patience",
+    "validation_batches",
+)
+
+
+def _config_flag(group, name: str) -> None:
+    """``--name`` for a :class:`TrainConfig` field: its default, its choices (a ``Literal``), a
+    list for a tuple, on/off for a bool (``--no-name`` too), its description as the help."""
+    field = TrainConfig.model_fields[name]
+    default, kwargs = field.default, {"help": field.description}
+    choices = (
+        typing.get_args(field.annotation)
+        if typing.get_origin(field.annotation) is typing.Literal
+        else ()
+    )
+    if isinstance(default, bool):
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif choices:
+        kwargs["choices"] = list(choices)
+    elif isinstance(default, tuple):
+        kwargs.update(type=type(default[0]), nargs="+")
+        default = list(default)
+    else:
+        kwargs["type"] = type(default)
+    group.add_argument(f"--{name}", default=default, **kwargs)
 
 
 def add_train_parser(subparsers) -> None:
@@ -82,7 +116,7 @@ def add_train_parser(subparsers) -> None:
         default=["repeat_copy"],
         help="repeat_copy, T1..T4, or three integers t1 t2 t3",
     )
-    g.add_argument("--input_dim", type=int, default=8, help="d: bits per vector")
+    _config_flag(g, "input_dim")
     g.add_argument(
         "--seq_length",
         type=int,
@@ -90,37 +124,13 @@ def add_train_parser(subparsers) -> None:
         required=True,
         help="L, or two values MIN MAX for a variable length drawn per batch",
     )
-    g.add_argument("--use_eos", action="store_true", help="add an end-of-sequence input channel")
+    _config_flag(g, "use_eos")
     g = p.add_argument_group("model")
-    g.add_argument("--hidden_dim", type=int, default=128)
-    g.add_argument(
-        "--model_type",
-        default="rnn",
-        choices=["rnn", "circuit_naive", "circuit_gated"],
-        help="rnn: train; circuit_*: build EMT's analytic circuit for the task instead",
-    )
-    g.add_argument("--bias", action="store_true", help="biases in the recurrence and the readout")
-    g.add_argument(
-        "--activation",
-        default="tanh",
-        choices=["tanh", "linear"],
-        help="linear: the identity instead of tanh (a control)",
-    )
-    g.add_argument(
-        "--init",
-        default="random",
-        choices=["random", "circuit_naive", "circuit_gated"],
-        help="circuit_*: start training from EMT's analytic circuit for the task",
-    )
-    g.add_argument(
-        "--init_eps",
-        type=float,
-        default=1e-3,
-        help="the circuit's input scale for --init circuit_*",
-    )
+    for name in ("hidden_dim", "model_type", "bias", "activation", "init", "init_eps"):
+        _config_flag(g, name)
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
-    g.add_argument("--num_models", type=_positive_int, default=50)
+    g.add_argument("--num_models", type=positive_int, default=50)
     g.add_argument(
         "--seeds",
         type=int,
@@ -128,63 +138,31 @@ def add_train_parser(subparsers) -> None:
         default=None,
         help="explicit seeds (overrides --seed/--num_models)",
     )
-    g.add_argument("--learning_rate", type=float, default=1e-3)
-    g.add_argument("--batch_size", type=int, default=64)
-    g.add_argument("--gradient_clip", type=float, default=1.0)
-    g.add_argument("--l2_penalty", type=float, default=0.0)
-    g.add_argument("--epochs", type=int, default=20)
-    g.add_argument("--steps_per_epoch", type=int, default=2000)
-    g.add_argument(
-        "--curriculum",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="curriculum on the output horizon (--no_curriculum, the original spelling, also works)",
-    )
+    for name in TRAINING_FLAGS:
+        _config_flag(g, name)
     g.add_argument(
         "--no_curriculum", dest="curriculum", action="store_false", help=argparse.SUPPRESS
     )
-    g.add_argument("--curriculum_threshold", type=float, default=0.96)
-    g.add_argument("--curriculum_horizons", type=int, nargs="+", default=list(ORIGINAL_HORIZONS))
-    g.add_argument(
-        "--curriculum_window",
-        type=int,
-        default=1,
-        help="advance when the mean accuracy of the last N batches exceeds the threshold",
-    )
-    g.add_argument(
-        "--fixed_horizon",
-        type=int,
-        default=36,
-        help="training horizon with --no-curriculum (or --no_curriculum)",
-    )
-    g.add_argument(
-        "--early_stop",
-        action="store_true",
-        help="stop a seed once it holds the last level at --early_stop_accuracy",
-    )
-    g.add_argument("--early_stop_accuracy", type=float, default=1.0)
-    g.add_argument("--early_stop_patience", type=int, default=500)
-    g.add_argument("--validation_batches", type=int, default=4)
     g = p.add_argument_group("execution")
     g.add_argument("--accelerator", default="auto", choices=["auto", "cpu", "gpu"])
     g.add_argument(
         "--models_per_job",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="most seeds trained together as one batched ensemble in this process (default: all)",
     )
     g.add_argument(
         "--num_workers",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="kept for the original's scripts; this command trains in one process (for parallel "
         "jobs use the workflow: snakemake --cores N)",
     )
     g.add_argument(
-        "--threads", type=_positive_int, default=1, help="torch threads on CPU (one is fastest)"
+        "--threads", type=positive_int, default=1, help="torch threads on CPU (one is fastest)"
     )
     g.add_argument(
-        "--save_every", type=_positive_int, default=1000, help="steps between resume states"
+        "--save_every", type=positive_int, default=1000, help="steps between resume states"
     )
     g.add_argument("--overwrite", action="store_true", help="retrain seeds whose checkpoint exists")
     g.add_argument("--no_progress", action="store_true", help="no progress bar")
@@ -195,32 +173,14 @@ def config_from_args(args) -> TrainConfig:
     seq = args.seq_length
     if len(seq) not in (1, 2):
         raise ConfigError(f"seq_length: give one value or MIN MAX, got {seq}")
+    flags = ("input_dim", "use_eos", "hidden_dim", "model_type", "bias", "activation", "init",
+             "init_eps", *TRAINING_FLAGS)  # fmt: skip
+    values = {name: getattr(args, name) for name in flags}
+    values["curriculum_horizons"] = tuple(values["curriculum_horizons"])
     return TrainConfig(
         task_id=_task_id_arg(args.task_id, args.input_dim),
-        input_dim=args.input_dim,
         seq_length=seq[0] if len(seq) == 1 else tuple(seq),
-        use_eos=args.use_eos,
-        hidden_dim=args.hidden_dim,
-        bias=args.bias,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        gradient_clip=args.gradient_clip,
-        l2_penalty=args.l2_penalty,
-        epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        curriculum=args.curriculum,
-        curriculum_threshold=args.curriculum_threshold,
-        curriculum_horizons=tuple(args.curriculum_horizons),
-        curriculum_window=args.curriculum_window,
-        fixed_horizon=args.fixed_horizon,
-        early_stop=args.early_stop,
-        early_stop_accuracy=args.early_stop_accuracy,
-        early_stop_patience=args.early_stop_patience,
-        validation_batches=args.validation_batches,
-        model_type=args.model_type,
-        activation=args.activation,
-        init=args.init,
-        init_eps=args.init_eps,
+        **values,
     )
 
 
@@ -369,8 +329,8 @@ def _describe(outcome: dict) -> str:
 def add_task_parser(subparsers) -> None:
     p = subparsers.add_parser("task", help="decode a task id and describe its operator")
     p.add_argument("task_id", nargs="+", help="repeat_copy, T1..T4, or t1 t2 t3")
-    p.add_argument("--input_dim", type=_positive_int, default=8)
-    p.add_argument("--seq_length", type=_positive_int, default=8)
+    p.add_argument("--input_dim", type=positive_int, default=8)
+    p.add_argument("--seq_length", type=positive_int, default=8)
     p.set_defaults(func=run_task)
 
 

@@ -34,7 +34,7 @@ def _specs(folder, steps=50):
 
 
 def test_gpu_pack_trains_on_the_gpu_and_matches_the_cpu_closely(tmp_path):
-    assert resolve_device("gpu").type == "cuda"
+    assert resolve_device("gpu") == "cuda"
     gpu = _specs(tmp_path / "gpu")
     train(gpu, accelerator="gpu", callbacks=[CheckDevices()])
     cpu = _specs(tmp_path / "cpu")

@@ -6,6 +6,7 @@ from helpers.training import SMALL, member, small, train
 
 from vbpipe.checkpoint import load_model
 from vbpipe.config import ConfigError, TrainConfig
+from vbpipe.devices import DeviceError
 from vbpipe.model import bit_accuracy, rnn_forward_single
 from vbpipe.tasks import generate_batch, make_generator
 from vbpipe.training import resolve_device, train_block
@@ -78,6 +79,6 @@ def test_unknown_keys_are_refused_by_name():
 
 def test_gpu_request_without_cuda_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(RuntimeError, match="no CUDA device"):
+    with pytest.raises(DeviceError, match="no CUDA device"):
         resolve_device("gpu")
-    assert resolve_device("auto").type == "cpu"
+    assert resolve_device("auto") == "cpu"

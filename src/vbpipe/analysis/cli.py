@@ -18,6 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cliargs import positive_int
 from ..constants import EMBEDDING_METHODS
 from ..results.errors import ResultsError
 from ..results.experiment import SPECTRA
@@ -65,13 +66,6 @@ def default_comparison_dir(results_files: Sequence[str | os.PathLike]) -> Path:
     if len(set(experiments)) == 1:
         return Path(experiments[0]) / ANALYSIS_DIRNAME / COMPARISON_DIRNAME
     return Path(os.path.commonpath(experiments)) / COMPARISON_DIRNAME
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text}")
-    return value
 
 
 def _spectrum(args: argparse.Namespace) -> str:
@@ -248,7 +242,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     _add_source(p)
     _add_common(p)
     p.add_argument(
-        "--n_examples", type=_positive_int, default=5, help="models in complex_plane_examples.png"
+        "--n_examples", type=positive_int, default=5, help="models in complex_plane_examples.png"
     )
     p.set_defaults(func=_cmd_eigenvalue)
 
@@ -288,7 +282,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max_models",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="compute distances/embedding on a seeded random subset of this many models",
     )
@@ -326,7 +320,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max_models",
-        type=_positive_int,
+        type=positive_int,
         default=300,
         help="distances on a seeded random subset of this many models",
     )
@@ -340,7 +334,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("fixed_points", help="fixed and slow points of models' autonomous dynamics")
     p.add_argument("--models", nargs="+", required=True, help="model.pt files (or model-* dirs)")
     p.add_argument("--output_dir", required=True, help="where the analysis files go")
-    p.add_argument("--n_starts", type=_positive_int, default=64, help="starts per model")
+    p.add_argument("--n_starts", type=positive_int, default=64, help="starts per model")
     p.set_defaults(func=_cmd_fixed_points)
 
     p = sub.add_parser(

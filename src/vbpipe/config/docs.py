@@ -13,7 +13,7 @@ from pathlib import Path
 from .sections import (
     AnalysisSettings,
     ComparisonSpec,
-    EvaluationSettings,
+    EvaluationSection,
     ExecutionSettings,
     Seeds,
 )
@@ -37,7 +37,7 @@ SECTIONS = (
     ),
     (
         "evaluation",
-        EvaluationSettings,
+        EvaluationSection,
         "How an experiment's models are evaluated (`defaults.evaluation`, "
         "`experiments.NAME.evaluation`). Changing one re-evaluates, never retrains; the two "
         "figure-only keys redraw figures only.",

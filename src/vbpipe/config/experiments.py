@@ -21,7 +21,7 @@ from .base import ConfigError
 from .sections import (
     AnalysisSettings,
     ComparisonSpec,
-    EvaluationSettings,
+    EvaluationSection,
     ExecutionSettings,
     Seeds,
 )
@@ -77,7 +77,7 @@ class Variant:
 class Experiment:
     name: str
     variants: tuple[Variant, ...]
-    evaluation: EvaluationSettings
+    evaluation: EvaluationSection
     analysis: AnalysisSettings
     swept: tuple[str, ...]
     #: The evaluated length the analyses read (None: each model at its longest evaluated length).
@@ -233,7 +233,7 @@ def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Ex
     evaluation, e_origin = _section(located, "evaluation", name, spec, defaults)
     analysis, a_origin = _section(located, "analysis", name, spec, defaults)
     evaluation = _checked(
-        located, EvaluationSettings.from_dict, evaluation, e_origin, (*where, "evaluation")
+        located, EvaluationSection.from_dict, evaluation, e_origin, (*where, "evaluation")
     )
     analysis = _checked(
         located, AnalysisSettings.from_dict, analysis, a_origin, (*where, "analysis")

@@ -11,7 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator
 
-from ..constants import DEFAULT_UNIT_THRESHOLD, EMBEDDING_METHODS
+from ..constants import EMBEDDING_METHODS
+from ..results.records import EvaluationSettings as _EVALUATION
 from .base import ConfigError, _as_tuple, _Section
 from .training import _INT, _list_of
 
@@ -61,14 +62,22 @@ class Seeds(_Section):
         )
 
 
-class EvaluationSettings(_Section):
-    """How every model of an experiment is evaluated."""
+class EvaluationSection(_Section):
+    """How every model of an experiment is evaluated: the evaluation's own settings
+    (:class:`vbpipe.results.records.EvaluationSettings`, whose defaults these are) with their
+    bounds, and the figure-only settings."""
 
-    test_horizon: int = Field(200, ge=1, le=100_000, description="output steps scored at test")
-    n_batches: int = Field(10, ge=1, le=10_000, description="seeded test batches per length")
-    batch_size: int = Field(64, ge=1, le=65_536, description="sequences per test batch")
+    test_horizon: int = Field(
+        _EVALUATION.test_horizon, ge=1, le=100_000, description="output steps scored at test"
+    )
+    n_batches: int = Field(
+        _EVALUATION.n_batches, ge=1, le=10_000, description="seeded test batches per length"
+    )
+    batch_size: int = Field(
+        _EVALUATION.batch_size, ge=1, le=65_536, description="sequences per test batch"
+    )
     unit_threshold: float = Field(
-        DEFAULT_UNIT_THRESHOLD,
+        _EVALUATION.unit_threshold,
         gt=0,
         lt=2,
         description='|λ| above which an eigenvalue is "on the unit circle"',

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..constants import DEFAULT_UNIT_THRESHOLD
+from ..cliargs import positive_int
 from ..results.errors import ResultsError
 from ..results.layout import (
     EXPERIMENT_ARRAYS_NAME,
@@ -60,13 +60,6 @@ class _SeqLengthAction(argparse.Action):
         setattr(namespace, self.dest, list(range(low, high + 1)))
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``evaluate`` to ``subparsers`` (``func`` = :func:`main_evaluate`)."""
     parser = subparsers.add_parser(
@@ -89,7 +82,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--seq_length",
         nargs="+",
-        type=_positive_int,
+        type=positive_int,
         action=_SeqLengthAction,
         default=None,
         metavar="L",
@@ -97,20 +90,20 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test_horizon",
-        type=_positive_int,
-        default=200,
+        type=positive_int,
+        default=EvaluationSettings.test_horizon,
         help="output steps scored (default: %(default)s)",
     )
     parser.add_argument(
         "--n_batches",
-        type=_positive_int,
-        default=10,
+        type=positive_int,
+        default=EvaluationSettings.n_batches,
         help="test batches per length (default: %(default)s)",
     )
     parser.add_argument(
         "--batch_size",
-        type=_positive_int,
-        default=64,
+        type=positive_int,
+        default=EvaluationSettings.batch_size,
         help="sequences per test batch (default: %(default)s)",
     )
     parser.add_argument(
@@ -128,7 +121,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--unit_threshold",
         type=float,
-        default=DEFAULT_UNIT_THRESHOLD,
+        default=EvaluationSettings.unit_threshold,
         help="|λ| above this counts as on the unit circle (default: %(default)s)",
     )
     parser.add_argument(
@@ -136,7 +129,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="torch CPU threads (default: torch's choice; 1 is best on a busy 2-core machine)",
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..devices import resolve_device
 from ..fileio import write_json
 from ..jobs.evaluate import _stderr, evaluate_models
 from ..original_runs import LIGHTNING_GLOB, model_checkpoints, model_identity
@@ -31,7 +32,6 @@ from ..results.layout import (
     variant_identity,
 )
 from ..results.records import EvaluationJob, EvaluationSettings
-from .evaluate import resolve_device
 
 PathLike = str | os.PathLike
 

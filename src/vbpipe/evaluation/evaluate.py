@@ -40,6 +40,7 @@ import numpy as np
 from .. import __version__
 from ..checkpoint import LoadedModel, load_model
 from ..constants import SOLVED_ACCURACY
+from ..devices import resolve_device
 from ..results.errors import ResultsError
 from ..results.records import (
     OUTCOME_KEYS,
@@ -77,25 +78,6 @@ __all__ = [
     "resolve_device",
     "theory",
 ]
-
-
-def resolve_device(accelerator: str = "cpu") -> str:
-    """``auto`` → ``cuda`` when available else ``cpu``; ``gpu``/``cuda`` need CUDA; ``cpu`` is
-    ``cpu``."""
-    choice = str(accelerator).lower()
-    if choice == "cpu":
-        return "cpu"
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice in ("gpu", "cuda") or choice.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise ResultsError(f"accelerator {accelerator!r} requested but CUDA is not available")
-        return "cuda" if choice == "gpu" else choice
-    if choice == "cpu":
-        return "cpu"
-    raise ResultsError(f"accelerator must be one of auto, cpu, gpu; got {accelerator!r}")
 
 
 def evaluation_lengths(seq_length, override=None) -> list[int]:

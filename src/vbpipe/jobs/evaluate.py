@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checkpoint import load_model
+from ..devices import resolve_device
 from ..errors import VbpipeError
-from ..evaluation.evaluate import blas_threads_limited, evaluate_loaded, resolve_device
+from ..evaluation.evaluate import blas_threads_limited, evaluate_loaded
 from ..fileio import write_json, write_npz
 from ..results.errors import ResultsError
 from ..results.layout import ARRAYS_NAME, METRICS_NAME

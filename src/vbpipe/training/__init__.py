@@ -35,9 +35,10 @@ nothing for a pack. What it does not do, and why:
   point after the update and before the callbacks; it costs one device-to-host copy per step.
 """
 
+from ..devices import resolve_device
 from ..errors import TrainingInterrupted
 from .members import MemberSpec, checkpoint_path, pack_key, resume_path
-from .pack import BlockResult, PackResult, resolve_device, train_block, train_pack
+from .pack import BlockResult, PackResult, train_block, train_pack
 
 __all__ = [
     "BlockResult",

@@ -25,6 +25,7 @@ import torch
 
 from ..checkpoint import CheckpointError, atomic_torch_save, load_model, save_model
 from ..config import TrainConfig, model_hparams
+from ..devices import resolve_device
 from ..errors import TrainingInterrupted
 from ..results.layout import model_dirname
 from .allocator import keep_freed_memory
@@ -59,22 +60,6 @@ class BlockResult:
     wall_seconds: float
 
 
-def resolve_device(accelerator: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; ``gpu`` without CUDA is an error naming the problem."""
-    if accelerator not in ("auto", "cpu", "gpu", "cuda"):
-        raise ValueError(f"accelerator must be one of auto, cpu, gpu; got {accelerator!r}")
-    if accelerator in ("gpu", "cuda"):
-        if not torch.cuda.is_available():
-            raise RuntimeError(
-                "accelerator 'gpu' requested but torch sees no CUDA device "
-                f"(torch {torch.__version__}); use --accelerator cpu or auto"
-            )
-        return torch.device("cuda")
-    if accelerator == "auto" and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
 def train_pack(
     members: list[MemberSpec],
     *,
@@ -99,7 +84,7 @@ def train_pack(
     """
     members = list(members)
     _check_pack(members, existing)
-    device = resolve_device(accelerator)
+    device = torch.device(resolve_device(accelerator))
     if device.type == "cpu":
         torch.set_num_threads(threads or 1)
         keep_freed_memory()
