@@ -26,6 +26,7 @@ from .config import (
     experiment_config_json,
     original_seeds,
 )
+from .config.original import TRAINING_SECTION
 from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
@@ -50,25 +51,10 @@ def _task_id_arg(values: list[str], input_dim: int = 8) -> tuple[int, int, int]:
     )
 
 
-#: TrainConfig keys offered as ``vbpipe train`` flags of the training group, in this order; their
-#: defaults, choices and help come from the config model (:class:`vbpipe.config.TrainConfig`).
-TRAINING_FLAGS = (
-    "learning_rate",
-    "batch_size",
-    "gradient_clip",
-    "l2_penalty",
-    "epochs",
-    "steps_per_epoch",
-    "curriculum",
-    "curriculum_threshold",
-    "curriculum_horizons",
-    "curriculum_window",
-    "fixed_horizon",
-    "early_stop",
-    "early_stop_accuracy",
-    "early_stop_patience",
-    "validation_batches",
-)
+#: TrainConfig keys offered as ``vbpipe train`` flags of the training group: the original
+#: ``config.json``'s training section (``log_every`` is fixed); defaults, choices and help come from
+#: the config model (:class:`vbpipe.config.TrainConfig`).
+TRAINING_FLAGS = tuple(key for key in TRAINING_SECTION if key != "log_every")
 
 
 def _config_flag(group, name: str) -> None:

@@ -10,6 +10,27 @@ from datetime import UTC, datetime
 
 from .training import TrainConfig
 
+#: The training keys of the original ``config.json``'s ``training`` section, in its order (also
+#: the ``vbpipe train`` flags of its training group).
+TRAINING_SECTION = (
+    "learning_rate",
+    "batch_size",
+    "gradient_clip",
+    "epochs",
+    "steps_per_epoch",
+    "curriculum",
+    "curriculum_threshold",
+    "curriculum_horizons",
+    "curriculum_window",
+    "fixed_horizon",
+    "l2_penalty",
+    "early_stop",
+    "early_stop_accuracy",
+    "early_stop_patience",
+    "validation_batches",
+    "log_every",
+)
+
 
 def experiment_config_json(
     experiment_name: str,
@@ -45,27 +66,7 @@ def experiment_config_json(
             "seed": seeds[0] if seeds else None,
             "seeds": list(seeds),
             "num_models": len(seeds),
-            **{
-                key: hp[key]
-                for key in (
-                    "learning_rate",
-                    "batch_size",
-                    "gradient_clip",
-                    "epochs",
-                    "steps_per_epoch",
-                    "curriculum",
-                    "curriculum_threshold",
-                    "curriculum_horizons",
-                    "curriculum_window",
-                    "fixed_horizon",
-                    "l2_penalty",
-                    "early_stop",
-                    "early_stop_accuracy",
-                    "early_stop_patience",
-                    "validation_batches",
-                    "log_every",
-                )
-            },
+            **{key: hp[key] for key in TRAINING_SECTION},
         },
         "execution": {"accelerator": accelerator, "models_per_job": models_per_job},
     }
