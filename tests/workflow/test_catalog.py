@@ -47,6 +47,6 @@ def test_the_test_config_dry_run_plans_every_stage(tmp_path):
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     text = result.stdout + result.stderr
     assert result.returncode == 0, text[-3000:]
-    for rule in ("train_", "evaluate_catalog_test_", "aggregate", "analyze_embedding_catalog_test"):
+    for rule in ("train_", "evaluate_catalog_test_", "aggregate", "analyze_embedding"):
         assert f"\n{rule}" in text, rule
     assert "results/catalog_test/evaluation_summary.json" in text

@@ -10,20 +10,20 @@ rule aggregate:
         checkpoints=experiment_checkpoints,
         sidecars=experiment_sidecars,
     output:
-        table="results/{experiment}/evaluation_table.csv",
-        arrays="results/{experiment}/evaluation_arrays.npz",
-        summary="results/{experiment}/evaluation_summary.json",
+        table=layout.experiment_file("{experiment}", "table"),
+        arrays=layout.experiment_file("{experiment}", "arrays"),
+        summary=layout.experiment_file("{experiment}", "summary"),
         table1_csv=report(
-            "results/{experiment}/tables/table1.csv",
+            layout.experiment_file("{experiment}", "table1_csv"),
             caption="../report/table1.rst",
             category="{experiment}",
             subcategory="tables",
         ),
-        table1_tex="results/{experiment}/tables/table1.tex",
+        table1_tex=layout.experiment_file("{experiment}", "table1_tex"),
     log:
-        "results/{experiment}/logs/aggregate.log",
+        layout.experiment_file("{experiment}", "aggregate_log"),
     benchmark:
-        "results/{experiment}/benchmarks/aggregate.tsv"
+        layout.experiment_file("{experiment}", "aggregate_benchmark")
     conda:
         ENV
     threads: EXECUTION.threads
@@ -36,19 +36,18 @@ rule aggregate:
 
 rule reproduction:
     input:
-        table="results/{experiment}/evaluation_table.csv",
-        arrays="results/{experiment}/evaluation_arrays.npz",
+        **experiment_results("{experiment}"),
     output:
-        csv="results/{experiment}/tables/table1_vs_paper.csv",
-        markdown="results/{experiment}/tables/table1_vs_paper.md",
+        csv=layout.experiment_file("{experiment}", "table1_vs_paper_csv"),
+        markdown=layout.experiment_file("{experiment}", "table1_vs_paper_md"),
         figure=report(
-            "results/{experiment}/paper_figures/table1_vs_paper.png",
+            layout.experiment_file("{experiment}", "table1_vs_paper_png"),
             caption="../report/table1_vs_paper.rst",
             category="{experiment}",
             subcategory="tables",
         ),
     log:
-        "results/{experiment}/logs/reproduction.log",
+        layout.experiment_file("{experiment}", "reproduction_log"),
     conda:
         ENV
     threads: EXECUTION.threads
@@ -60,35 +59,34 @@ rule reproduction:
 
 rule global_figures:
     input:
-        table="results/{experiment}/evaluation_table.csv",
-        arrays="results/{experiment}/evaluation_arrays.npz",
+        **experiment_results("{experiment}"),
     output:
         magnitude=report(
-            "results/{experiment}/global_analysis/global_magnitude_distribution.png",
+            layout.experiment_file("{experiment}", "global_magnitude"),
             caption="../report/global_magnitude.rst",
             category="{experiment}",
             subcategory="global analysis",
         ),
         angle=report(
-            "results/{experiment}/global_analysis/global_angle_distribution.png",
+            layout.experiment_file("{experiment}", "global_angle"),
             caption="../report/global_angle.rst",
             category="{experiment}",
             subcategory="global analysis",
         ),
         plane=report(
-            "results/{experiment}/global_analysis/global_complex_plane.png",
+            layout.experiment_file("{experiment}", "global_plane"),
             caption="../report/global_complex_plane.rst",
             category="{experiment}",
             subcategory="global analysis",
         ),
         statistics=report(
-            "results/{experiment}/global_analysis/global_statistics_summary.png",
+            layout.experiment_file("{experiment}", "global_statistics"),
             caption="../report/global_statistics.rst",
             category="{experiment}",
             subcategory="global analysis",
         ),
     log:
-        "results/{experiment}/logs/global_figures.log",
+        layout.experiment_file("{experiment}", "global_figures_log"),
     conda:
         ENV
     threads: EXECUTION.threads
@@ -105,22 +103,22 @@ rule paper_figures:
         arrays=task_arrays,
     output:
         figure3=report(
-            "results/{experiment}/paper_figures/figure3_{task}.png",
+            layout.paper_file("{experiment}", "{task}", "figure3"),
             caption="../report/figure3.rst",
             category="{experiment}",
             subcategory="paper figures",
             labels={"task": "{task}", "figure": "Figure 3"},
         ),
         figure4=report(
-            "results/{experiment}/paper_figures/figure4_{task}.png",
+            layout.paper_file("{experiment}", "{task}", "figure4"),
             caption="../report/figure4.rst",
             category="{experiment}",
             subcategory="paper figures",
             labels={"task": "{task}", "figure": "Figure 4"},
         ),
-        choice="results/{experiment}/paper_figures/paper_figures_{task}.json",
+        choice=layout.paper_file("{experiment}", "{task}", "choice"),
     log:
-        "results/{experiment}/logs/paper_figures-{task}.log",
+        layout.experiment_file("{experiment}", "paper_figures-{task}_log"),
     conda:
         ENV
     threads: EXECUTION.threads

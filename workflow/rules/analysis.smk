@@ -1,66 +1,177 @@
 # Cross-model analyses per experiment, read from its tidy table and arrays (eigenvalue statistics,
-# embeddings, persistent homology), and comparisons across experiments or across the values of a swept
-# key of one experiment. One rule per experiment and analysis, so that every file an analysis writes
-# (which depends on its settings: method, metric) is declared.
+# embeddings, persistent homology, diagnostics, fixed points, controls, variable length), and
+# comparisons across experiments or across the values of a swept key of one experiment. Every output
+# comes from vbpipe.results.layout, the same functions `rule all` asks through. Analyses whose file
+# names are fixed (or vary only with the embedding method, a wildcard) are wildcard rules; the three
+# whose file names depend on settings (the persistence metric, the distance metrics, the input-phase
+# tasks) are made per experiment, below.
 
+
+rule analyze_eigenvalue:
+    input:
+        **experiment_results("{experiment}"),
+    output:
+        analysis_outputs("{experiment}", "eigenvalue", layout.EIGENVALUE_OUTPUTS),
+    log:
+        layout.experiment_file("{experiment}", "analyze_eigenvalue_log"),
+    benchmark:
+        layout.experiment_file("{experiment}", "analyze_eigenvalue_benchmark")
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        settings=analysis_settings_of,
+        code=FINGERPRINT["analyze_eigenvalue"],
+    script:
+        "../scripts/analyze_eigenvalue.py"
+
+
+# PCA writes one figure more (its explained variance), so it has a rule of its own.
+rule analyze_embedding:
+    input:
+        **experiment_results("{experiment}"),
+    output:
+        analysis_outputs(
+            "{experiment}", "embedding/{method}", layout.embedding_outputs("{method}")
+        ),
+    log:
+        layout.experiment_file("{experiment}", "analyze_embedding-{method}_log"),
+    benchmark:
+        layout.experiment_file("{experiment}", "analyze_embedding-{method}_benchmark")
+    wildcard_constraints:
+        method=r"tsne|mds|isomap",
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        settings=analysis_settings_of,
+        method="{method}",
+        code=FINGERPRINT["analyze_embedding"],
+    script:
+        "../scripts/analyze_embedding.py"
+
+
+use rule analyze_embedding as analyze_embedding_pca with:
+    output:
+        analysis_outputs(
+            "{experiment}", "embedding/pca", layout.embedding_outputs("pca")
+        ),
+    log:
+        layout.experiment_file("{experiment}", "analyze_embedding-pca_log"),
+    benchmark:
+        layout.experiment_file("{experiment}", "analyze_embedding-pca_benchmark")
+    params:
+        settings=analysis_settings_of,
+        method="pca",
+        code=FINGERPRINT["analyze_embedding"],
+
+
+rule analyze_diagnostics:
+    input:
+        **experiment_results("{experiment}"),
+    output:
+        analysis_outputs("{experiment}", "diagnostics", layout.DIAGNOSTICS_OUTPUTS),
+    log:
+        layout.experiment_file("{experiment}", "analyze_diagnostics_log"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        settings=analysis_settings_of,
+        code=FINGERPRINT["analyze_diagnostics"],
+    script:
+        "../scripts/analyze_diagnostics.py"
+
+
+rule analyze_fixed_points:
+    input:
+        checkpoints=fixed_point_checkpoints,
+    output:
+        analysis_outputs("{experiment}", "fixed_points", layout.FIXED_POINT_OUTPUTS),
+    log:
+        layout.experiment_file("{experiment}", "analyze_fixed_points_log"),
+    benchmark:
+        layout.experiment_file("{experiment}", "analyze_fixed_points_benchmark")
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        names=fixed_point_names,
+        code=FINGERPRINT["analyze_fixed_points"],
+    script:
+        "../scripts/analyze_fixed_points.py"
+
+
+rule analyze_controls:
+    input:
+        checkpoints=experiment_checkpoints,
+    output:
+        analysis_outputs("{experiment}", "controls", layout.CONTROLS_OUTPUTS),
+    log:
+        layout.experiment_file("{experiment}", "analyze_controls_log"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        settings=controls_settings,
+        code=FINGERPRINT["analyze_controls"],
+    script:
+        "../scripts/analyze_controls.py"
+
+
+rule analyze_variable_length:
+    input:
+        **experiment_results("{experiment}"),
+    output:
+        analysis_outputs(
+            "{experiment}", "variable_length", layout.VARIABLE_LENGTH_OUTPUTS
+        ),
+    log:
+        layout.experiment_file("{experiment}", "analyze_variable_length_log"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        code=FINGERPRINT["analyze_variable_length"],
+    script:
+        "../scripts/analyze_variable_length.py"
+
+
+rule compare:
+    input:
+        tables=comparison_tables,
+        arrays=comparison_arrays,
+    output:
+        [
+            (
+                report(
+                    layout.comparison_file("{comparison}", key),
+                    caption=f"../report/{caption}",
+                    category="comparisons",
+                    subcategory="{comparison}",
+                )
+                if caption
+                else layout.comparison_file("{comparison}", key)
+            )
+            for key, caption in COMPARISON_OUTPUTS
+        ],
+    log:
+        layout.comparison_log("{comparison}"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        spec=comparison_spec,
+        code=FINGERPRINT["compare"],
+    script:
+        "../scripts/compare.py"
+
+
+# Per experiment: persistent homology (its files are named after the configured metric), the
+# distances between models (one file pair per configured metric) and the input phase of a seeded
+# subset of trained models (one figure per task label).
 for experiment in EXPERIMENTS.values():
     analysis = experiment.analysis
-    base = layout.experiment_file(experiment.name, "analysis_dir")
-    if analysis.eigenvalue:
-
-        rule:
-            name:
-                rule_name("analyze_eigenvalue", experiment.name)
-            input:
-                **experiment_results(experiment.name),
-            output:
-                analysis_outputs(
-                    experiment.name, "eigenvalue", layout.EIGENVALUE_OUTPUTS
-                ),
-            log:
-                layout.experiment_file(experiment.name, "analyze_eigenvalue_log"),
-            benchmark:
-                layout.experiment_file(experiment.name, "analyze_eigenvalue_benchmark")
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                settings=analysis_settings(experiment.name),
-                code=FINGERPRINT["analyze_eigenvalue"],
-            script:
-                "../scripts/analyze_eigenvalue.py"
-
-    for method in embedding_methods(experiment):
-
-        rule:
-            name:
-                rule_name("analyze_embedding", experiment.name, method)
-            input:
-                **experiment_results(experiment.name),
-            output:
-                analysis_outputs(
-                    experiment.name,
-                    f"embedding/{method}",
-                    layout.embedding_outputs(method),
-                ),
-            log:
-                layout.experiment_file(
-                    experiment.name, f"analyze_embedding-{method}_log"
-                ),
-            benchmark:
-                layout.experiment_file(
-                    experiment.name, f"analyze_embedding-{method}_benchmark"
-                )
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                settings=analysis_settings(experiment.name),
-                method=method,
-                code=FINGERPRINT["analyze_embedding"],
-            script:
-                "../scripts/analyze_embedding.py"
-
     if analysis.persistence:
 
         rule:
@@ -87,41 +198,6 @@ for experiment in EXPERIMENTS.values():
             script:
                 "../scripts/analyze_persistence.py"
 
-
-rule compare:
-    input:
-        tables=comparison_tables,
-        arrays=comparison_arrays,
-    output:
-        [
-            (
-                report(
-                    f"results/comparison/{{comparison}}/{name}",
-                    caption=f"../report/{caption}",
-                    category="comparisons",
-                    subcategory="{comparison}",
-                )
-                if caption
-                else f"results/comparison/{{comparison}}/{name}"
-            )
-            for name, caption in COMPARISON_OUTPUTS
-        ],
-    log:
-        "results/comparison/logs/{comparison}.log",
-    conda:
-        ENV
-    threads: EXECUTION.threads
-    params:
-        spec=comparison_spec,
-        code=FINGERPRINT["compare"],
-    script:
-        "../scripts/compare.py"
-
-
-# The original analyze.py's remaining analyses: distances between models, the diagnostics report, and
-# the fixed and slow points of a seeded subset of models (vbpipe.jobs.distances, .diagnostics, .fixed_points).
-for experiment in EXPERIMENTS.values():
-    analysis = experiment.analysis
     if analysis.distances:
 
         rule:
@@ -147,54 +223,6 @@ for experiment in EXPERIMENTS.values():
                 code=FINGERPRINT["analyze_distances"],
             script:
                 "../scripts/analyze_distances.py"
-
-    if analysis.diagnostics:
-
-        rule:
-            name:
-                rule_name("analyze_diagnostics", experiment.name)
-            input:
-                **experiment_results(experiment.name),
-            output:
-                analysis_outputs(
-                    experiment.name, "diagnostics", layout.DIAGNOSTICS_OUTPUTS
-                ),
-            log:
-                layout.experiment_file(experiment.name, "analyze_diagnostics_log"),
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                settings=analysis_settings(experiment.name),
-                code=FINGERPRINT["analyze_diagnostics"],
-            script:
-                "../scripts/analyze_diagnostics.py"
-
-    if analysis.fixed_points:
-
-        rule:
-            name:
-                rule_name("analyze_fixed_points", experiment.name)
-            input:
-                checkpoints=fixed_point_models(experiment, "checkpoint"),
-            output:
-                analysis_outputs(
-                    experiment.name, "fixed_points", layout.FIXED_POINT_OUTPUTS
-                ),
-            log:
-                layout.experiment_file(experiment.name, "analyze_fixed_points_log"),
-            benchmark:
-                layout.experiment_file(
-                    experiment.name, "analyze_fixed_points_benchmark"
-                )
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                names=fixed_point_models(experiment, "name"),
-                code=FINGERPRINT["analyze_fixed_points"],
-            script:
-                "../scripts/analyze_fixed_points.py"
 
     if input_phase_tasks(experiment):
 
@@ -228,49 +256,3 @@ for experiment in EXPERIMENTS.values():
                 code=FINGERPRINT["analyze_input_phase"],
             script:
                 "../scripts/analyze_input_phase.py"
-
-    if experiment.has_controls:
-
-        rule:
-            name:
-                rule_name("analyze_controls", experiment.name)
-            input:
-                checkpoints=[
-                    layout.model_file(experiment.name, v.name, seed, "checkpoint")
-                    for v in experiment.variants
-                    for seed in v.seeds
-                ],
-            output:
-                analysis_outputs(experiment.name, "controls", layout.CONTROLS_OUTPUTS),
-            log:
-                layout.experiment_file(experiment.name, "analyze_controls_log"),
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                horizon=experiment.evaluation.test_horizon,
-                n_batches=experiment.evaluation.n_batches,
-                code=FINGERPRINT["analyze_controls"],
-            script:
-                "../scripts/analyze_controls.py"
-
-    if experiment.has_variable_length:
-
-        rule:
-            name:
-                rule_name("analyze_variable_length", experiment.name)
-            input:
-                **experiment_results(experiment.name),
-            output:
-                analysis_outputs(
-                    experiment.name, "variable_length", layout.VARIABLE_LENGTH_OUTPUTS
-                ),
-            log:
-                layout.experiment_file(experiment.name, "analyze_variable_length_log"),
-            conda:
-                ENV
-            threads: EXECUTION.threads
-            params:
-                code=FINGERPRINT["analyze_variable_length"],
-            script:
-                "../scripts/analyze_variable_length.py"

@@ -255,6 +255,23 @@ def analysis_settings(name):
     }
 
 
+def analysis_settings_of(wildcards):
+    return analysis_settings(wildcards.experiment)
+
+
+def controls_settings(wildcards):
+    evaluation = EXPERIMENTS[wildcards.experiment].evaluation
+    return {"horizon": evaluation.test_horizon, "n_batches": evaluation.n_batches}
+
+
+def fixed_point_checkpoints(wildcards):
+    return fixed_point_models(EXPERIMENTS[wildcards.experiment], "checkpoint")
+
+
+def fixed_point_names(wildcards):
+    return fixed_point_models(EXPERIMENTS[wildcards.experiment], "name")
+
+
 def experiment_results(name):
     """An experiment's tidy table and its arrays: what every analysis reads."""
     return {
@@ -372,7 +389,9 @@ def analysis_outputs(name, subdir, files):
     return outputs
 
 
-COMPARISON_OUTPUTS = [(name, caption_of(name)) for name in layout.COMPARISON_OUTPUTS]
+COMPARISON_OUTPUTS = [
+    (key, caption_of(name)) for key, name in layout.COMPARISON_FILES.items()
+]
 
 
 def comparison_tables(wildcards):
@@ -416,12 +435,8 @@ def all_targets():
             input_phase_tasks=input_phase_tasks(experiment),
             variable_length=experiment.has_variable_length,
             controls=experiment.has_controls,
+            reproduction=experiment.reproduces_paper,
         )
-        if experiment.reproduces_paper:
-            targets += [
-                f"results/{name}/tables/table1_vs_paper.csv",
-                f"results/{name}/paper_figures/table1_vs_paper.png",
-            ]
     for name in CONFIG.comparisons:
         targets.append(layout.comparison_file(name, "statistics"))
     return targets
@@ -430,9 +445,11 @@ def all_targets():
 ALL_TARGETS = all_targets()
 
 
-# Profile settings for a kind of job (`set-resources: train:` ...) apply to every job of that kind,
-# since these rules are named per pack, variant or experiment (see profiles/slurm/). Set before the
-# first rule is defined, when Snakemake reads them.
+# Profile settings for a kind of job (`set-resources: train:` ...) apply to every job of that kind.
+# Training and evaluation rules are made per pack and per variant (their outputs are lists whose
+# length the config decides, which a wildcard cannot express), persistence per experiment (its file
+# names follow its metric), and the PCA embedding has a rule of its own, so their kinds' settings are copied to each of those rules (see profiles/slurm/). Set
+# before the first rule is defined, when Snakemake reads them.
 def share_profile_resources():
     overrides = workflow.resource_settings.overwrite_resources
     kinds = {
@@ -447,15 +464,10 @@ def share_profile_resources():
             for e in EXPERIMENTS.values()
             for v in e.variants
         ],
-        "analyze_eigenvalue": [rule_name("analyze_eigenvalue", e) for e in EXPERIMENTS],
         "analyze_persistence": [
             rule_name("analyze_persistence", e) for e in EXPERIMENTS
         ],
-        "analyze_embedding": [
-            rule_name("analyze_embedding", e.name, m)
-            for e in EXPERIMENTS.values()
-            for m in e.analysis.embedding
-        ],
+        "analyze_embedding": ["analyze_embedding_pca"],
     }
     for kind, names in kinds.items():
         if kind in overrides:

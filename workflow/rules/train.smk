@@ -13,9 +13,9 @@ for pack in PACKS:
             checkpoints=[m["checkpoint"] for m in pack["members"]],
             sidecars=[str(sidecar_path(m["checkpoint"])) for m in pack["members"]],
         log:
-            f"results/logs/train/{pack['name']}.log",
+            layout.train_file(pack["name"], "log"),
         benchmark:
-            f"results/logs/train/{pack['name']}.benchmark.tsv"
+            layout.train_file(pack["name"], "benchmark")
         conda:
             ENV
         threads: EXECUTION.threads

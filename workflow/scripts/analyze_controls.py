@@ -9,6 +9,5 @@ with log_to(snakemake.log[0]):
     analyze_controls(
         list(snakemake.input.checkpoints),
         Path(snakemake.output[0]).parent,
-        horizon=snakemake.params.horizon,
-        n_batches=snakemake.params.n_batches,
+        **snakemake.params.settings,
     )

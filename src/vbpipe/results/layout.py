@@ -52,13 +52,16 @@ EXPERIMENT_ARRAYS_NAME = "evaluation_arrays.npz"
 TABLES_DIRNAME = "tables"
 TABLE1_CSV_NAME = "table1.csv"
 TABLE1_TEX_NAME = "table1.tex"
+TABLE1_VS_PAPER_NAME = "table1_vs_paper"  # .csv and .md in tables/, .png in paper_figures/
 GLOBAL_DIRNAME = "global_analysis"
-GLOBAL_FIGURES = (
-    "global_magnitude_distribution.png",
-    "global_angle_distribution.png",
-    "global_complex_plane.png",
-    "global_statistics_summary.png",
-)
+#: The global figures by kind (:func:`experiment_file` knows them as ``global_{kind}``).
+GLOBAL_FIGURE_KINDS = {
+    "magnitude": "global_magnitude_distribution.png",
+    "angle": "global_angle_distribution.png",
+    "plane": "global_complex_plane.png",
+    "statistics": "global_statistics_summary.png",
+}
+GLOBAL_FIGURES = tuple(GLOBAL_FIGURE_KINDS.values())
 PAPER_FIGURES_DIRNAME = "paper_figures"
 ANALYSIS_DIRNAME = "analysis"
 COMPARISON_DIRNAME = "comparison"
@@ -99,6 +102,19 @@ def paper_figure_names(task: str) -> tuple[str, str]:
 def paper_choice_name(task: str) -> str:
     """The JSON that records which model the paper figures of ``task`` show."""
     return f"paper_figures_{task}.json"
+
+
+PAPER_FILE_KINDS = ("figure3", "figure4", "choice")
+
+
+def paper_file(experiment, task, kind: str, root: PathLike = RESULTS_ROOT) -> str:
+    """A paper figure's file for a task label: ``kind`` is ``figure3``, ``figure4`` or ``choice``
+    (the JSON naming the model they show). ``task`` may be a wildcard (``"{task}"``)."""
+    names = dict(zip(("figure3", "figure4"), paper_figure_names(task), strict=True))
+    names["choice"] = paper_choice_name(task)
+    if kind not in names:
+        raise ResultsError(f"no paper file kind {kind!r}; known: {sorted(names)}")
+    return _join(root, experiment, PAPER_FIGURES_DIRNAME, names[kind])
 
 
 def checkpoint_in(model_dir: PathLike) -> Path:
@@ -241,6 +257,10 @@ EXPERIMENT_FILES = {
     "eval_config": EVAL_CONFIG_NAME,
     "table1_csv": f"{TABLES_DIRNAME}/{TABLE1_CSV_NAME}",
     "table1_tex": f"{TABLES_DIRNAME}/{TABLE1_TEX_NAME}",
+    "table1_vs_paper_csv": f"{TABLES_DIRNAME}/{TABLE1_VS_PAPER_NAME}.csv",
+    "table1_vs_paper_md": f"{TABLES_DIRNAME}/{TABLE1_VS_PAPER_NAME}.md",
+    "table1_vs_paper_png": f"{PAPER_FIGURES_DIRNAME}/{TABLE1_VS_PAPER_NAME}.png",
+    **{f"global_{kind}": f"{GLOBAL_DIRNAME}/{name}" for kind, name in GLOBAL_FIGURE_KINDS.items()},
     "global_dir": GLOBAL_DIRNAME,
     "paper_dir": PAPER_FIGURES_DIRNAME,
     "analysis_dir": ANALYSIS_DIRNAME,
@@ -304,6 +324,19 @@ def comparison_file(name, what: str, root: PathLike = RESULTS_ROOT) -> str:
     return _join(root, COMPARISON_DIRNAME, name, _relative(COMPARISON_FILES, what, "comparison"))
 
 
+def comparison_log(name, root: PathLike = RESULTS_ROOT) -> str:
+    """A comparison job's log (beside the comparisons, so that one log folder lists them all)."""
+    return _join(root, COMPARISON_DIRNAME, LOGS_DIRNAME, f"{name}.log")
+
+
+def train_file(pack, what: str, root: PathLike = RESULTS_ROOT) -> str:
+    """A training job's ``log`` or ``benchmark``, named after its pack."""
+    extensions = {"log": "log", "benchmark": "benchmark.tsv"}
+    if what not in extensions:
+        raise ResultsError(f"no training file {what!r}; known: {sorted(extensions)}")
+    return _join(root, LOGS_DIRNAME, "train", f"{pack}.{extensions[what]}")
+
+
 def _setting(settings, key: str, default=None):
     if settings is None:
         return default
@@ -362,17 +395,18 @@ def experiment_outputs(
     input_phase_tasks: Iterable[str] = (),
     variable_length: bool = False,
     controls: bool = False,
+    reproduction: bool = False,
 ) -> list[str]:
-    """Every experiment-level file: the table and its arrays, the summary, Table 1, the global
-    figures, the paper figures (and choice) per task label, and the analyses' files."""
-    files = [
-        experiment_file(experiment, name, root)
-        for name in ("table", "arrays", "summary", "table1_csv", "table1_tex")
-    ]
-    files += [_join(root, experiment, GLOBAL_DIRNAME, n) for n in GLOBAL_FIGURES]
+    """Every experiment-level file: the table and its arrays, the summary, Table 1 (and, when the
+    experiment reproduces the paper, Table 1 beside the paper's), the global figures, the paper
+    figures (and choice) per task label, and the analyses' files."""
+    names = ["table", "arrays", "summary", "table1_csv", "table1_tex"]
+    if reproduction:
+        names += ["table1_vs_paper_csv", "table1_vs_paper_md", "table1_vs_paper_png"]
+    names += [f"global_{kind}" for kind in GLOBAL_FIGURE_KINDS]
+    files = [experiment_file(experiment, name, root) for name in names]
     for task in tasks:
-        for name in (*paper_figure_names(task), paper_choice_name(task)):
-            files.append(_join(root, experiment, PAPER_FIGURES_DIRNAME, name))
+        files += [paper_file(experiment, task, kind, root) for kind in PAPER_FILE_KINDS]
     return files + analysis_outputs(
         experiment, analysis, n_models, root, input_phase_tasks, variable_length, controls
     )
@@ -391,12 +425,8 @@ EIGENVALUE_OUTPUTS = (
     "complex_plane_examples.png",
     "statistics_scatter_matrix.png",
 )
-COMPARISON_OUTPUTS = (
-    "comparison_statistics.json",
-    "comparison_complex_plane.png",
-    "comparison_spectra.png",
-    "comparison_metrics.png",
-)
+#: A comparison's files, in the order :func:`vbpipe.jobs.compare.compare_experiments` writes them.
+COMPARISON_OUTPUTS = tuple(COMPARISON_FILES.values())
 
 
 def embedding_outputs(method: str, figures: bool = True) -> list[str]:
