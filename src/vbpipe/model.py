@@ -1,10 +1,9 @@
 """The bias-free tanh RNN of the EMT paper, written once for one model or ``K`` stacked models.
 
 ``h_t = tanh(W_ih u_t + W_hh h_{t-1} [+ b_h])``, ``y_t = W_r h_t [+ b_r]``, ``h_{-1} = 0``, a readout at every
-step; with ``activation="linear"`` (a control) the identity replaces tanh. Two implementations of the same model:
+step; with ``activation="linear"`` (a control) the identity replaces tanh. Here, the training kernel; the
+recurrence outside training (evaluation, analyses) is :mod:`vbpipe.recurrence`.
 
-- :func:`rnn_forward` (and :func:`rnn_forward_single`): plain autograd code over a weight dict, any dtype; the
-  evaluation runs it (in float64).
 - :class:`PackedRNN`: the training kernel. The weights of ``K`` members live in one flat ``(K, P)`` parameter
   (:class:`ParamLayout` says where), and :meth:`PackedRNN.loss` runs one batched recurrence per group of members
   that share a sequence length and horizon, returning each member's loss. Its backward pass is hand-written BPTT
@@ -26,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from .recurrence import check_activation
 from .tasks import make_generator
 
 
@@ -44,65 +44,6 @@ def init_weights(seed: int, input_dim: int, hidden_dim: int, output_dim: int, bi
         name: torch.empty(shape).uniform_(-bound, bound, generator=generator)
         for name, shape in shapes.items()
     }
-
-
-ACTIVATIONS = ("tanh", "linear")
-
-
-def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-
-
-def rnn_forward(
-    x: torch.Tensor,
-    weights: dict[str, torch.Tensor],
-    return_hidden: bool = False,
-    activation: str = "tanh",
-):
-    """Run ``K`` stacked RNNs: ``x`` ``(T, K, B, D)``, weights with a leading ``K`` axis.
-
-    Returns ``y_hat`` ``(T, K, B, d)`` (and the hidden states ``(T, K, B, N)`` when ``return_hidden``). A single
-    model is ``K = 1``: use :func:`rnn_forward_single`.
-    """
-    w_ih, w_hh, w_r = weights["W_ih"], weights["W_hh"], weights["W_r"]
-    steps, members, batch, _ = x.shape
-    projected = torch.einsum("tkbi,kni->tkbn", x, w_ih)
-    if "b_h" in weights:
-        projected = projected + weights["b_h"][None, :, None, :]
-    _check_activation(activation)
-    act = torch.tanh if activation == "tanh" else (lambda pre: pre)
-    w_hh_t = w_hh.transpose(1, 2)
-    state = x.new_zeros((members, batch, w_hh.shape[-1]))
-    states = []
-    for drive in projected.unbind(0):  # unbind, not projected[t]: indexing made backward ~9x slower
-        state = act(torch.baddbmm(drive, state, w_hh_t))
-        states.append(state)
-    hidden = torch.stack(states)
-    y_hat = torch.einsum("tkbn,kdn->tkbd", hidden, w_r)
-    if "b_r" in weights:
-        y_hat = y_hat + weights["b_r"][None, :, None, :]
-    return (y_hat, hidden) if return_hidden else y_hat
-
-
-def rnn_forward_single(
-    x: torch.Tensor,
-    weights: dict[str, torch.Tensor],
-    return_hidden: bool = False,
-    activation: str = "tanh",
-):
-    """One RNN: ``x`` ``(T, B, D)`` and unstacked weights; returns ``(T, B, d)`` (and ``(T, B, N)``)."""
-    stacked = {name: w.unsqueeze(0) for name, w in weights.items()}
-    out = rnn_forward(x.unsqueeze(1), stacked, return_hidden, activation)
-    if return_hidden:
-        return out[0].squeeze(1), out[1].squeeze(1)
-    return out.squeeze(1)
-
-
-def bit_accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean of ``sign(y_hat) == y`` over the last axes after the first two, with sign(0) = +1."""
-    predicted = torch.where(y_hat >= 0, 1.0, -1.0)
-    return (predicted == y).float()
 
 
 @dataclass(frozen=True)
@@ -230,7 +171,7 @@ class PackedRNN:
     """
 
     def __init__(self, layout: ParamLayout, activation: str = "tanh"):
-        _check_activation(activation)
+        check_activation(activation)
         self.layout = layout
         self.linear = activation == "linear"  # the identity instead of tanh: no tanh, tanh' = 1
         self.forward_arena = Arena()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from helpers.input_phase import DIAG4, DIAG4_SIGNED
+from helpers.reference_rnn import rnn_forward_single
 from matplotlib.figure import Figure
 
 from vbpipe.analysis.input_phase import (
@@ -22,7 +23,6 @@ from vbpipe.analysis.input_phase import (
 )
 from vbpipe.analysis.linear_limits import target_coefficients
 from vbpipe.circuits import gated_circuit, naive_circuit
-from vbpipe.model import rnn_forward_single
 from vbpipe.taskspec import Task, repeat_copy_id
 
 COPY4 = repeat_copy_id(4)

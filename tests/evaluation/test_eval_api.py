@@ -11,8 +11,9 @@ import torch
 from helpers.evaluation import FAST, random_model
 
 import vbpipe
+from vbpipe import recurrence
 from vbpipe.evaluation.directory import evaluate_directory
-from vbpipe.model import init_weights, rnn_forward_single
+from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.records import read_metrics
 
@@ -70,6 +71,7 @@ def test_the_torch_module_is_the_model_the_evaluation_runs(experiment, bias):
     with torch.no_grad():
         y_hat, hidden = module(x)
     loaded = vbpipe.load_model(model_dir)
-    expected_y, expected_h = rnn_forward_single(x, loaded.torch_weights(), return_hidden=True)
-    torch.testing.assert_close(y_hat, expected_y, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(hidden, expected_h, rtol=1e-12, atol=1e-12)
+    expected_h = recurrence.forward(loaded.weights, x.numpy())
+    expected_y = recurrence.readout(loaded.weights, expected_h)
+    np.testing.assert_allclose(y_hat.numpy(), expected_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hidden.numpy(), expected_h, rtol=1e-12, atol=1e-12)

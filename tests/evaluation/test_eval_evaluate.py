@@ -15,11 +15,12 @@ from helpers.evaluation import (
     random_model,
     write_model,
 )
+from helpers.reference_rnn import rnn_forward_single
 
 from vbpipe.checkpoint import CheckpointError, load_model
 from vbpipe.evaluation.accuracy import draw_test_set, input_phase, output_targets
 from vbpipe.evaluation.evaluate import evaluate_loaded, evaluation_lengths
-from vbpipe.model import init_weights, rnn_forward_single
+from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.records import (
     LENGTH_FIELDS,
@@ -104,13 +105,13 @@ def test_fast_forward_matches_the_models_own_forward(experiment):
 @pytest.mark.parametrize("bias", [False, True])
 def test_gpu_code_path_matches_the_cpu_one(bias):
     """The torch recurrence used on a GPU, run here on the CPU, gives the numpy one's outputs."""
-    from vbpipe.evaluation.accuracy import _outputs_numpy, _outputs_torch
+    from vbpipe.recurrence import output_phase, output_phase_torch
 
     weights = {k: v.numpy() for k, v in init_weights(3, 9, 24, 8, bias=bias).items()}
     task = Task((255, 0, 0), 8, 8, use_eos=True)
     x_input = input_phase(task, draw_test_set(3, 8, 8, 1, 16))
-    expected = _outputs_numpy(x_input, weights, 40)
-    got = _outputs_torch(x_input, weights, 40, "cpu")
+    expected = output_phase(x_input, weights, 40)
+    got = output_phase_torch(x_input, weights, 40, "cpu")
     assert got.shape == expected.shape == (40, 16, 8)
     np.testing.assert_allclose(got, expected, atol=1e-5)
 

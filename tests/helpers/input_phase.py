@@ -37,7 +37,7 @@ def simulate(weights, task_id, d, length, inputs, horizon, use_eos=False):
 
 
 def accuracy(outputs, targets):
-    """Bit accuracy with sign(0) = +1, as in vbpipe.model.bit_accuracy."""
+    """Bit accuracy with sign(0) = +1, as in training and evaluation."""
     return float(np.mean(np.where(outputs >= 0, 1.0, -1.0) == targets))
 
 

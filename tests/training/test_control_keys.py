@@ -6,13 +6,15 @@ plain matrix products and autograd, a circuit start equal to the circuit, and ex
 import numpy as np
 import pytest
 import torch
+from helpers.reference_rnn import rnn_forward
 from helpers.training import OTHER_TASK, alone, assert_same_model, member, same_outcome, small
 
 from vbpipe.circuits import build_circuit
 from vbpipe.config import ConfigError, TrainConfig, model_hparams
-from vbpipe.evaluation.accuracy import _outputs_numpy, hidden_trajectory
-from vbpipe.model import MemberGroup, PackedRNN, ParamLayout, init_weights, rnn_forward
+from vbpipe.evaluation.accuracy import hidden_trajectory
+from vbpipe.model import MemberGroup, PackedRNN, ParamLayout, init_weights
 from vbpipe.plan import model_stamp
+from vbpipe.recurrence import output_phase
 from vbpipe.tasks import Task, build_batch, draw_inputs, make_generator, stacked_model_inputs
 from vbpipe.training import MemberSpec, pack_key, train_pack
 from vbpipe.training.module import PackModule
@@ -99,7 +101,7 @@ def test_linear_forward_is_the_matrix_product():
     traj = hidden_trajectory(numpy_w, x[:, 0].numpy(), activation="linear")
     np.testing.assert_allclose(traj, torch.stack(states)[:, 0].numpy(), rtol=1e-12, atol=1e-12)
     # evaluation: input phase of 5 steps (its last step is output step 0), then 4 more outputs
-    out = _outputs_numpy(x[:5].numpy().astype(np.float32), numpy_w, 5, activation="linear")
+    out = output_phase(x[:5].numpy().astype(np.float32), numpy_w, 5, activation="linear")
     free, state = [], torch.stack(states)[4]
     free.append(state @ w["W_r"].T)
     for _ in range(4):

@@ -2,12 +2,12 @@
 
 import pytest
 import torch
+from helpers.reference_rnn import bit_accuracy, rnn_forward_single
 from helpers.training import SMALL, member, small, train
 
 from vbpipe.checkpoint import load_model
 from vbpipe.config import ConfigError, TrainConfig
 from vbpipe.devices import DeviceError
-from vbpipe.model import bit_accuracy, rnn_forward_single
 from vbpipe.tasks import generate_batch, make_generator
 from vbpipe.training import resolve_device, train_block
 

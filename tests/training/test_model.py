@@ -3,8 +3,9 @@ tasks against the plain batch builder, and the alignment that keeps members inde
 
 import pytest
 import torch
+from helpers.reference_rnn import rnn_forward
 
-from vbpipe.model import Arena, MemberGroup, PackedRNN, ParamLayout, init_weights, rnn_forward
+from vbpipe.model import Arena, MemberGroup, PackedRNN, ParamLayout, init_weights
 from vbpipe.tasks import (
     Task,
     build_batch,

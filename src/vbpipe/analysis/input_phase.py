@@ -55,6 +55,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import recurrence
 from ..evaluation.emt import variable_memory_basis
 from ..taskspec import Task
 
@@ -124,22 +125,7 @@ def run_rnn(
     ``linear_steps`` (bool, ``T``) replaces tanh by the identity at those steps (an intervention
     that removes the nonlinearity from part of the sequence). Returns ``(hidden (T, B, N), input
     drive W_ih x_t, recurrent drive W_hh h_{t−1})``."""
-    w_ih = np.asarray(weights["W_ih"], dtype=np.float64)
-    w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    steps, batch = x.shape[:2]
-    n = w_hh.shape[0]
-    hidden = np.zeros((steps, batch, n))
-    drive_in = x @ w_ih.T
-    drive_rec = np.zeros_like(hidden)
-    state = np.zeros((batch, n))
-    linear = np.zeros(steps, dtype=bool) if linear_steps is None else np.asarray(linear_steps)
-    for t in range(steps):
-        drive_rec[t] = state @ w_hh.T
-        pre = drive_in[t] + drive_rec[t]
-        state = pre if linear[t] else np.tanh(pre)
-        hidden[t] = state
-    return hidden, drive_in, drive_rec
+    return recurrence.forward(weights, x, linear_steps=linear_steps, drives=True)
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def expected_bit_accuracy(
     """Probability, over i.i.d. uniform ±1 inputs, that ``sign(ŷ) == y`` for each step and output.
 
     ``predictions`` and ``targets`` are coefficient arrays ``(H, d, L, d)``; every target row must be
-    a signed one-hot (a linearVB task). ``sign(0) = +1`` as in :func:`vbpipe.model.bit_accuracy`
+    a signed one-hot (a linearVB task). ``sign(0) = +1`` as in training and evaluation
     (sums within 1e-9 of 0 count as 0). Exact when a prediction depends on at most ``max_exact``
     inputs, else a Monte-Carlo estimate from ``n_samples`` seeded draws. Returns ``(H, d)``."""
     h, d = predictions.shape[:2]

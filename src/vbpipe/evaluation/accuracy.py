@@ -7,15 +7,12 @@ generator: evaluation on CPU imports no torch); a fresh generator for each evalu
 test set at ``L`` does not depend on which other lengths are evaluated. The model
 runs from ``h = 0`` over input and output phases; only the ``horizon`` output steps are scored. A
 prediction counts as correct when ``sign(ŷ) == y`` (sign(0) = +1, as in training's
-:func:`vbpipe.model.bit_accuracy`); a non-finite prediction (a diverged model) counts as wrong.
+:meth:`vbpipe.model.PackedRNN.loss`); a non-finite prediction (a diverged model) counts as wrong.
 
-Speed: the forward pass runs in float32, the precision the model was trained and stored in, with
-the recurrence written out so that nothing but the state is kept: the input projection only over
-the input phase (the output phase has no input), the readout step by step into one ``(H, S, d)``
-buffer, no stack of hidden states. On CPU the loop is numpy (measured on 2 cores, one BLAS thread:
-numpy's float32 ``tanh`` about 7x faster than torch's, its narrow readout product 3-6x); on a GPU
-it is torch. The test inputs and targets are the same numpy arrays either way. The
-Figure-3 trajectory of one sequence (:func:`hidden_trajectory`) is float64 numpy.
+Speed: the forward pass is :func:`vbpipe.recurrence.output_phase`, float32 (the precision the model
+was trained and stored in), keeping nothing but the state; numpy on CPU, torch on a GPU. The test
+inputs and targets are the same numpy arrays either way. The Figure-3 trajectory of one sequence
+(:func:`hidden_trajectory`) is :func:`vbpipe.recurrence.forward`, float64.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..recurrence import forward, output_phase, output_phase_torch
 from ..taskspec import Task, index_map, numpy_stream
 
 __all__ = [
@@ -82,77 +80,6 @@ def output_targets(task: Task, inputs: np.ndarray, horizon: int) -> np.ndarray:
     return picked.transpose(0, 2, 1)  # a view: (H, S, d)
 
 
-def _activation_numpy(activation: str):
-    """In-place ``act(buf, out=state)``: numpy's tanh, or a copy for a linear RNN."""
-    if activation == "tanh":
-        return np.tanh
-    if activation == "linear":
-        return lambda buf, out: np.copyto(out, buf)
-    raise ValueError(f"activation must be tanh or linear, got {activation!r}")
-
-
-def _outputs_numpy(x_input: np.ndarray, weights, horizon: int, activation="tanh") -> np.ndarray:
-    """CPU: outputs ``(H, S, d)`` float32 over the output phase; ``x_input`` ``(L + 1, S, D_in)``
-    is the input phase and the first output step (zeros, or the EOS flag)."""
-    act = _activation_numpy(activation)
-    w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
-    w_hh_t = np.ascontiguousarray(w["W_hh"].T)
-    w_r_t = np.ascontiguousarray(w["W_r"].T)
-    b_h, b_r = w.get("b_h"), w.get("b_r")
-    steps, n_seq, _ = x_input.shape
-    drive = np.matmul(x_input.astype(np.float32), np.ascontiguousarray(w["W_ih"].T))
-    if b_h is not None:
-        drive += b_h
-    state = np.zeros((n_seq, w_hh_t.shape[0]), dtype=np.float32)
-    out = np.empty((horizon, n_seq, w_r_t.shape[1]), dtype=np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for t in range(steps):  # input phase, then output step 0 (its input is 0 or EOS)
-            buf = np.matmul(state, w_hh_t)
-            buf += drive[t]
-            act(buf, out=state)
-        np.matmul(state, w_r_t, out=out[0])
-        for k in range(1, horizon):
-            np.matmul(state, w_hh_t, out=buf)
-            if b_h is not None:
-                buf += b_h
-            act(buf, out=state)
-            np.matmul(state, w_r_t, out=out[k])
-        if b_r is not None:
-            out += b_r
-    return out
-
-
-def _outputs_torch(x_input: np.ndarray, weights, horizon: int, device, activation="tanh"):
-    """The same on a torch device (a GPU)."""
-    import torch
-
-    _activation_numpy(activation)  # refuses an unknown one
-    act = torch.tanh if activation == "tanh" else (lambda pre: pre)
-
-    x_input = torch.as_tensor(x_input)
-    w = {k: torch.as_tensor(v).to(device=device, dtype=torch.float32) for k, v in weights.items()}
-    w_hh_t, w_r_t = w["W_hh"].t(), w["W_r"].t()
-    b_h, b_r = w.get("b_h"), w.get("b_r")
-    drive = torch.matmul(x_input.to(device=device, dtype=torch.float32), w["W_ih"].t())
-    if b_h is not None:
-        drive += b_h
-    state = torch.zeros((x_input.shape[1], w_hh_t.shape[0]), dtype=torch.float32, device=device)
-    out = torch.empty(
-        (horizon, x_input.shape[1], w_r_t.shape[1]), dtype=torch.float32, device=device
-    )
-    with torch.no_grad():
-        for t in range(x_input.shape[0]):
-            state = act(torch.addmm(drive[t], state, w_hh_t))
-        out[0] = state @ w_r_t
-        for k in range(1, horizon):
-            pre = state @ w_hh_t
-            state = act(pre if b_h is None else pre + b_h)
-            out[k] = state @ w_r_t
-        if b_r is not None:
-            out += b_r
-    return out.cpu().numpy()
-
-
 def evaluate_accuracy(
     task: Task,
     weights: dict[str, np.ndarray],
@@ -172,9 +99,9 @@ def evaluate_accuracy(
     x_input = input_phase(task, inputs)  # the input phase and output step 0
     target = output_targets(task, inputs, horizon)
     if str(device).split(":")[0] == "cpu":
-        out = _outputs_numpy(x_input, weights, horizon, activation)
+        out = output_phase(x_input, weights, horizon, activation)
     else:
-        out = _outputs_torch(x_input, weights, horizon, device, activation)
+        out = output_phase_torch(x_input, weights, horizon, device, activation)
     correct = ((out >= 0) == (target > 0)) & np.isfinite(out)
     total = inputs.shape[1]
     per_step = np.count_nonzero(correct.reshape(horizon, -1), axis=1) / float(
@@ -188,16 +115,4 @@ def hidden_trajectory(
     weights: dict[str, np.ndarray], inputs: np.ndarray, activation: str = "tanh"
 ) -> np.ndarray:
     """Hidden states ``(T, N)`` (float64) of one sequence ``inputs`` ``(T, D_in)`` from ``h = 0``."""
-    _activation_numpy(activation)  # refuses an unknown one
-    act = np.tanh if activation == "tanh" else (lambda pre: pre)
-    w_ih = np.asarray(weights["W_ih"], dtype=np.float64)
-    w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
-    drive = np.asarray(inputs, dtype=np.float64) @ w_ih.T
-    if "b_h" in weights:
-        drive = drive + np.asarray(weights["b_h"], dtype=np.float64)
-    states = np.empty((drive.shape[0], w_hh.shape[0]))
-    state = np.zeros(w_hh.shape[0])
-    for t in range(drive.shape[0]):
-        state = act(drive[t] + w_hh @ state)
-        states[t] = state
-    return states
+    return forward(weights, np.asarray(inputs)[:, None, :], activation)[:, 0]
