@@ -223,3 +223,24 @@ def test_shipped_configs_follow_the_generated_schema(name):
     jsonschema.Draft202012Validator(json_schema()).validate(
         yaml.safe_load((ROOT / name).read_text())
     )
+
+
+@pytest.mark.parametrize(
+    "key, inside, outside",
+    [("test_horizon", 100_000, 100_001), ("n_batches", 10_000, 0), ("unit_threshold", 1.99, 2.0)],
+)
+def test_evaluation_bounds_are_the_same_in_the_config_and_the_evaluation(key, inside, outside):
+    """One set of bounds: the config section and EvaluationSettings (what `vbpipe evaluate` and the
+    API build) accept and refuse the same values."""
+    from pydantic import ValidationError
+
+    from vbpipe.config.sections import EvaluationSection
+    from vbpipe.results.errors import ResultsError
+    from vbpipe.results.records import EvaluationSettings
+
+    assert getattr(EvaluationSection(**{key: inside}), key) == inside
+    assert getattr(EvaluationSettings(**{key: inside}), key) == inside
+    with pytest.raises((ValidationError, ConfigError)):
+        EvaluationSection(**{key: outside})
+    with pytest.raises(ResultsError, match=key):
+        EvaluationSettings(**{key: outside})

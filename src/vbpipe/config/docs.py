@@ -142,27 +142,58 @@ def section_table(model) -> str:
     return "\n".join(rows)
 
 
-FOOTER = """## Where each section is read
+#: Which stage reads each section, and what a change to it reruns (README: "Architecture" and
+#: "Caching: what reruns when").
+READERS = (
+    (
+        "`training`, `seeds`",
+        "the planner (`vbpipe.plan`, at parse time) and the training job (`vbpipe.jobs.train` over "
+        "`vbpipe.training`)",
+        "the models it applies to, then their evaluation and everything after",
+    ),
+    (
+        "`evaluation`",
+        "the evaluation job (`vbpipe.jobs.evaluate`); its defaults and bounds are "
+        "`vbpipe.results.records.EvaluationSettings`'s",
+        "evaluation of that experiment and everything after, never training",
+    ),
+    (
+        "`evaluation.magnitude_threshold`, `evaluation.figures`",
+        "the figure jobs (`vbpipe.jobs.model_figures`, `vbpipe.jobs.figures`)",
+        "those figures only",
+    ),
+    (
+        "`analysis`",
+        "one job per analysis (`vbpipe.jobs.eigenvalue`, `.embedding`, `.persistence`, "
+        "`.distances`, `.diagnostics`, `.fixed_points`, `.input_phase`, ...)",
+        "the analyses whose keys changed",
+    ),
+    ("`comparisons`", "the comparison job (`vbpipe.jobs.compare`)", "that comparison"),
+    (
+        "`execution`",
+        "the planner (pack sizes) and every rule's threads and resources",
+        "nothing (speed only)",
+    ),
+)
 
-Each section reaches exactly the stages that use it, so a change reruns those stages and nothing upstream
-(README: "Architecture" and "Caching: what reruns when").
 
-| section | read by | a change reruns |
-|---|---|---|
-| `training`, `seeds` | the planner (`vbpipe.plan`, at parse time) and the training job (`vbpipe.jobs.train` over `vbpipe.training`) | the models it applies to, then their evaluation and everything after |
-| `evaluation` | the evaluation job (`vbpipe.jobs.evaluate`); its defaults are `vbpipe.results.records.EvaluationSettings` | evaluation of that experiment and everything after, never training |
-| `evaluation.magnitude_threshold`, `evaluation.figures` | the figure jobs (`vbpipe.jobs.model_figures`, `vbpipe.jobs.figures`) | those figures only |
-| `analysis` | one job per analysis (`vbpipe.jobs.eigenvalue`, `.embedding`, `.persistence`, `.distances`, `.diagnostics`, `.fixed_points`, `.input_phase`, ...) | the analyses whose keys changed |
-| `comparisons` | the comparison job (`vbpipe.jobs.compare`) | that comparison |
-| `execution` | the planner (pack sizes) and every rule's threads and resources | nothing (speed only) |
-"""
+def readers_table() -> str:
+    rows = [
+        "## Where each section is read\n",
+        "Each section reaches exactly the stages that use it, so a change reruns those stages and "
+        "nothing upstream.\n",
+        "| section | read by | a change reruns |",
+        "|---|---|---|",
+    ]
+    rows += [f"| {section} | {reader} | {reruns} |" for section, reader, reruns in READERS]
+    return "\n".join(rows) + "\n"
 
 
 def readme() -> str:
     parts = [HEADER]
     for name, model, text in SECTIONS:
         parts.append(f"## `{name}`\n\n{text}\n\n{section_table(model)}\n")
-    parts.append(FOOTER)
+    parts.append(readers_table())
     return "\n".join(parts)
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, WithJsonSchema, field_validator
 
 from ..constants import EMBEDDING_METHODS
+from ..results.records import EVALUATION_INT_BOUNDS as _INT_BOUNDS
+from ..results.records import UNIT_THRESHOLD_BOUNDS
 from ..results.records import EvaluationSettings as _EVALUATION
 from .base import ConfigError, _as_tuple, _Section
 from .training import _INT, _list_of
@@ -68,18 +70,27 @@ class EvaluationSection(_Section):
     bounds, and the figure-only settings."""
 
     test_horizon: int = Field(
-        _EVALUATION.test_horizon, ge=1, le=100_000, description="output steps scored at test"
+        _EVALUATION.test_horizon,
+        ge=_INT_BOUNDS["test_horizon"][0],
+        le=_INT_BOUNDS["test_horizon"][1],
+        description="output steps scored at test",
     )
     n_batches: int = Field(
-        _EVALUATION.n_batches, ge=1, le=10_000, description="seeded test batches per length"
+        _EVALUATION.n_batches,
+        ge=_INT_BOUNDS["n_batches"][0],
+        le=_INT_BOUNDS["n_batches"][1],
+        description="seeded test batches per length",
     )
     batch_size: int = Field(
-        _EVALUATION.batch_size, ge=1, le=65_536, description="sequences per test batch"
+        _EVALUATION.batch_size,
+        ge=_INT_BOUNDS["batch_size"][0],
+        le=_INT_BOUNDS["batch_size"][1],
+        description="sequences per test batch",
     )
     unit_threshold: float = Field(
         _EVALUATION.unit_threshold,
-        gt=0,
-        lt=2,
+        gt=UNIT_THRESHOLD_BOUNDS[0],
+        lt=UNIT_THRESHOLD_BOUNDS[1],
         description='|λ| above which an eigenvalue is "on the unit circle"',
     )
     seq_lengths: Annotated[

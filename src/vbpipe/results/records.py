@@ -26,10 +26,22 @@ PathLike = str | os.PathLike
 # --------------------------------------------------------------------------- settings, identity
 
 
+#: Inclusive bounds of the evaluation's integer settings, stated once: the config's evaluation
+#: section (:class:`vbpipe.config.sections.EvaluationSection`) and the command line check these.
+EVALUATION_INT_BOUNDS = {
+    "test_horizon": (1, 100_000),
+    "n_batches": (1, 10_000),
+    "batch_size": (1, 65_536),
+}
+#: Exclusive bounds of ``unit_threshold``.
+UNIT_THRESHOLD_BOUNDS = (0, 2)
+
+
 @dataclass(frozen=True)
 class EvaluationSettings:
     """What an evaluation computes with (a change means re-evaluation). Figure-only settings
-    (``magnitude_threshold``, ``figures``) are not evaluation inputs."""
+    (``magnitude_threshold``, ``figures``) are not evaluation inputs. Bounds:
+    :data:`EVALUATION_INT_BOUNDS`, :data:`UNIT_THRESHOLD_BOUNDS`."""
 
     test_horizon: int = 200
     n_batches: int = 10
@@ -38,14 +50,22 @@ class EvaluationSettings:
     seq_lengths: tuple[int, ...] | None = None
 
     def __post_init__(self):
-        for key in ("test_horizon", "n_batches", "batch_size"):
+        for key, (low, high) in EVALUATION_INT_BOUNDS.items():
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ResultsError(f"evaluation setting {key}: an integer >= 1, got {value!r}")
-        if not isinstance(self.unit_threshold, (int, float)) or isinstance(
-            self.unit_threshold, bool
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ResultsError(
+                    f"evaluation setting {key}: an integer in [{low}, {high}], got {value!r}"
+                )
+        low, high = UNIT_THRESHOLD_BOUNDS
+        threshold = self.unit_threshold
+        if (
+            not isinstance(threshold, (int, float))
+            or isinstance(threshold, bool)
+            or not low < threshold < high
         ):
-            raise ResultsError(f"unit_threshold: a number, got {self.unit_threshold!r}")
+            raise ResultsError(
+                f"unit_threshold: a number in ({low:g}, {high:g}), got {threshold!r}"
+            )
         object.__setattr__(self, "unit_threshold", float(self.unit_threshold))
         if self.seq_lengths is not None:
             lengths = sorted({int(v) for v in self.seq_lengths})
