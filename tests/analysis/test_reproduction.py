@@ -209,6 +209,7 @@ def test_compare_verdicts():
         "not comparable: cell not in the paper"
     )
     assert verdicts.loc[("T1", 64, 0.0), "accuracy_verdict"] == "not comparable: cell not in ours"
+    assert cmp.loc[("T1", 64, 0.0), "paper_n_solved"] == 19  # the paper's side is still shown
     # the numbers behind them
     t2 = cmp.loc[("T2", 128, 0.0)]
     assert t2["paper_n_solved"] == 20

@@ -75,8 +75,9 @@ ERRORS = ("spectral_error", HUNGARIAN)
 ACCURACY_THRESHOLD = (
     SOLVED_ACCURACY  # a model's spectral error counts above it; a seed solves above it
 )
-#: Half a unit of the paper's last printed digit, per quantity.
-ROUNDING = {"accuracy": 0.005, "spectral_error": 0.00005}
+#: Half a unit of the paper's last printed digit (errors are printed with 4 decimals), added to the
+#: spectral-error interval. Accuracy needs none: the implied solve count absorbs its rounding.
+ROUNDING = {"spectral_error": 0.00005}
 
 WITHIN, DIFFERS, UNDERPOWERED = "within noise", "differs", "underpowered"
 BOTH_DASH = "agrees: no value on either side"
@@ -217,14 +218,16 @@ def _finite(x) -> bool:
 
 def _accuracy_test(row: dict, alpha: float, paper_seeds: int) -> dict:
     """Solve rates: ours ``n_solved/n_seeds`` against the paper's implied count of ``paper_seeds``."""
-    out = {"paper_n_solved": np.nan, "accuracy_p": np.nan, "accuracy_p_best": np.nan}
+    k_paper = np.nan
+    if row["_in_paper"] and _finite(row["paper_accuracy"]):
+        k_paper = implied_solves(row["paper_accuracy"], paper_seeds)
+    out = {"paper_n_solved": k_paper, "accuracy_p": np.nan, "accuracy_p_best": np.nan}
     if not row["_in_ours"]:
         return {**out, "accuracy_verdict": CELL_NOT_OURS}
     if not row["_in_paper"]:
         return {**out, "accuracy_verdict": CELL_NOT_PAPER}
     if not _finite(row["paper_accuracy"]):
         return {**out, "accuracy_verdict": NO_PAPER}
-    k_paper = implied_solves(row["paper_accuracy"], paper_seeds)
     n, k = int(row["n_seeds"]), int(row["n_solved"])
     best = smallest_solve_rate_p(n, k_paper, paper_seeds)
     p = solve_rate_p(k, n, k_paper, paper_seeds)
