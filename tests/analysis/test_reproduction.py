@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,6 +8,7 @@ from matplotlib.figure import Figure
 from vbpipe.analysis.reproduction import (
     CELL,
     bootstrap_intervals,
+    chance_summary,
     compare_with_paper,
     per_seed_values,
     reproduce_table1,
@@ -13,7 +16,11 @@ from vbpipe.analysis.reproduction import (
     verdict_counts,
 )
 from vbpipe.analysis.reproduction_figure import VERDICT_COLORS, plot_table1_comparison
-from vbpipe.analysis.reproduction_render import comparison_grid_markdown, comparison_markdown
+from vbpipe.analysis.reproduction_render import (
+    chance_markdown,
+    comparison_grid_markdown,
+    comparison_markdown,
+)
 from vbpipe.reference import paper_table1
 
 NAN = np.nan
@@ -53,9 +60,12 @@ def test_table1_cells_by_hand():
     assert good["accuracy"] == pytest.approx((0.99 + 0.92 + 0.95) / 3)
     assert good["spectral_error"] == pytest.approx((0.001 + 0.003) / 2)
     assert (good["n_seeds"], good["n_valid_seeds"], good["n_models"]) == (3, 2, 6)
+    assert good["n_solved"] == 3  # max accuracies 0.99, 0.92, 0.95 are all above 0.9
+    assert good["spectral_error_sd"] == pytest.approx(np.std([0.001, 0.003], ddof=1))
     chance = cells.loc[("T1", 64, 0.1)]
     assert chance["accuracy"] == pytest.approx(0.52)
     assert np.isnan(chance["spectral_error"]) and chance["n_valid_seeds"] == 0
+    assert chance["n_solved"] == 0
     # rows are ordered by task, hidden size, L2
     assert list(cells.index.get_level_values("hidden_dim")) == [64, 128]
 
@@ -124,17 +134,19 @@ def test_bootstrap_error_uses_valid_seeds_only():
     assert np.isnan(none.loc[0, "spectral_error_low"])
 
 
-def _ours_row(task, hidden, l2, acc, acc_ci, err, err_ci, n=5, n_valid=5):
+def _ours_row(task, hidden, l2, acc, n_solved, err, err_sd, n=5, n_valid=5):
     return {
         "task": task,
         "hidden_dim": hidden,
         "l2_penalty": l2,
         "accuracy": acc,
-        "accuracy_low": acc_ci[0],
-        "accuracy_high": acc_ci[1],
+        "accuracy_low": acc,
+        "accuracy_high": acc,
+        "n_solved": n_solved,
         "spectral_error": err,
-        "spectral_error_low": err_ci[0],
-        "spectral_error_high": err_ci[1],
+        "spectral_error_sd": err_sd,
+        "spectral_error_low": err,
+        "spectral_error_high": err,
         "n_seeds": n,
         "n_valid_seeds": n_valid,
     }
@@ -150,59 +162,84 @@ def _paper_row(task, hidden, l2, acc, err):
     }
 
 
-def test_compare_verdicts():
+def _synthetic_comparison():
+    """A synthetic table whose verdicts are known (worked out in test_compare_verdicts)."""
     ours = pd.DataFrame(
         [
-            # all seeds at 1.0: zero-width interval, the paper's 1.00 is within the rounding
-            _ours_row("T1", 128, 0.0, 1.0, (1.0, 1.0), 5e-4, (4.6e-4, 5.2e-4)),
-            # interval ends 0.006 below the paper's 1.00: differs; error interval misses 0.0031
-            _ours_row("T2", 128, 0.0, 0.99, (0.985, 0.994), 1e-3, (8e-4, 1.2e-3)),
-            # interval ends 0.004 below 1.00: within (rounding 0.005); paper has no error
-            _ours_row("T3", 128, 0.0, 0.99, (0.985, 0.996), 1e-3, (8e-4, 1.2e-3)),
-            # ours: no valid error; the paper has one
-            _ours_row("T4", 128, 0.0, 0.95, (0.93, 0.97), NAN, (NAN, NAN), n_valid=0),
-            # neither has an error
-            _ours_row("T4", 64, 0.1, 0.5, (0.499, 0.501), NAN, (NAN, NAN), n_valid=0),
+            # 5/5 solve, paper 1.00 (20/20): within; error equal to the paper's: within
+            _ours_row("T1", 128, 0.0, 1.0, 5, 5e-4, 5e-5),
+            # 0/5 solve against 20/20: p = 1/C(25,5), differs; no error of ours: not comparable
+            _ours_row("T2", 128, 0.0, 0.5, 0, NAN, NAN, n_valid=0),
+            # 2 seeds against the paper's 0.85 (14/20): 0/2 would give p = 0.12, underpowered;
+            # one valid error: underpowered too
+            _ours_row("T3", 128, 0.0, 0.95, 2, 1e-3, NAN, n=2, n_valid=1),
+            # error 0.001 +- 0.0001 (5 seeds) against the paper's 0.0031 (20 seeds): differs
+            _ours_row("T4", 128, 0.0, 1.0, 5, 1e-3, 1e-4),
+            # chance on both sides, "—" on both sides
+            _ours_row("T4", 64, 0.1, 0.5, 0, NAN, NAN, n_valid=0),
             # a cell the paper did not report
-            _ours_row("T4", 32, 0.0, 0.5, (0.49, 0.51), NAN, (NAN, NAN), n_valid=0),
+            _ours_row("T4", 32, 0.0, 0.5, 0, NAN, NAN, n_valid=0),
         ]
     )
     paper = pd.DataFrame(
         [
             _paper_row("T1", 128, 0.0, 1.00, 0.0005),
-            _paper_row("T2", 128, 0.0, 1.00, 0.0031),
-            _paper_row("T3", 128, 0.0, 1.00, NAN),
-            _paper_row("T4", 128, 0.0, 0.94, 0.0022),
+            _paper_row("T2", 128, 0.0, 1.00, 0.0055),
+            _paper_row("T3", 128, 0.0, 0.85, 0.0031),
+            _paper_row("T4", 128, 0.0, 1.00, 0.0031),
             _paper_row("T4", 64, 0.1, 0.50, NAN),
             _paper_row("T1", 64, 0.0, 0.97, NAN),  # a cell we did not run
         ]
     )
-    cmp = compare_with_paper(ours, paper).set_index(CELL)
+    return compare_with_paper(ours, paper)
+
+
+def test_compare_verdicts():
+    cmp = _synthetic_comparison().set_index(CELL)
     verdicts = cmp[["accuracy_verdict", "spectral_error_verdict"]]
     assert tuple(verdicts.loc[("T1", 128, 0.0)]) == ("within noise", "within noise")
-    assert tuple(verdicts.loc[("T2", 128, 0.0)]) == ("differs", "differs")
-    assert tuple(verdicts.loc[("T3", 128, 0.0)]) == (
+    assert tuple(verdicts.loc[("T2", 128, 0.0)]) == ("differs", "not comparable: no value in ours")
+    assert tuple(verdicts.loc[("T3", 128, 0.0)]) == ("underpowered", "underpowered")
+    assert tuple(verdicts.loc[("T4", 128, 0.0)]) == ("within noise", "differs")
+    assert tuple(verdicts.loc[("T4", 64, 0.1)]) == (
         "within noise",
-        "not comparable: no value in the paper",
-    )
-    assert tuple(verdicts.loc[("T4", 128, 0.0)]) == (
-        "within noise",
-        "not comparable: no value in ours",
-    )
-    assert verdicts.loc[("T4", 64, 0.1), "spectral_error_verdict"] == (
-        "not comparable: no value on either side"
+        "agrees: no value on either side",
     )
     assert verdicts.loc[("T4", 32, 0.0), "accuracy_verdict"] == (
         "not comparable: cell not in the paper"
     )
     assert verdicts.loc[("T1", 64, 0.0), "accuracy_verdict"] == "not comparable: cell not in ours"
-    assert cmp.loc[("T2", 128, 0.0), "accuracy_diff"] == pytest.approx(-0.01)
-    assert cmp.loc[("T2", 128, 0.0), "paper_spectral_error"] == pytest.approx(0.0031)
-    # without the rounding allowance the zero-width interval would "differ" from a printed 1.00
-    strict = compare_with_paper(ours, paper, rounding={"accuracy": 0.0}).set_index(CELL)
-    assert strict.loc[("T3", 128, 0.0), "accuracy_verdict"] == "differs"
+    assert cmp.loc[("T1", 64, 0.0), "paper_n_solved"] == 19  # the paper's side is still shown
+    # the numbers behind them
+    t2 = cmp.loc[("T2", 128, 0.0)]
+    assert t2["paper_n_solved"] == 20
+    assert t2["accuracy_p"] == pytest.approx(1 / math.comb(25, 5))
+    t3 = cmp.loc[("T3", 128, 0.0)]
+    assert t3["paper_n_solved"] == 14 and t3["accuracy_p_best"] > 0.05
+    t4 = cmp.loc[("T4", 128, 0.0)]
+    # se = sqrt(1e-4^2/5 + (0.0031 * 0.1)^2/20); half-width t(0.975, 4) se + rounding 0.00005
+    se = math.sqrt(1e-8 / 5 + 0.00031**2 / 20)
+    assert t4["spectral_error_diff"] == pytest.approx(-0.0021)
+    assert t4["spectral_error_diff_high"] == pytest.approx(-0.0021 + 2.776445 * se + 5e-5, rel=1e-5)
+    assert t4["spectral_error_diff_high"] < 0
+    # Holm over the 6 tests (4 accuracy, 2 error): the smallest p, T4's error, times 6; the
+    # second smallest, T2's accuracy, times 5
+    assert t4["spectral_error_p"] < t2["accuracy_p"]
+    assert t4["spectral_error_p_holm"] == pytest.approx(6 * t4["spectral_error_p"])
+    assert t2["accuracy_p_holm"] == pytest.approx(5 / math.comb(25, 5))
+    assert np.isnan(t3["accuracy_p_holm"])  # underpowered: not a test
     counts = verdict_counts(cmp.reset_index())
-    assert counts.loc["differs", "accuracy"] == 1 and counts["spectral_error"].sum() == 7
+    assert counts.loc["differs", "accuracy"] == 1 and counts.loc["underpowered", "accuracy"] == 1
+    assert counts["spectral_error"].sum() == 7
+
+
+def test_chance_summary_counts_the_tests():
+    summary = chance_summary(_synthetic_comparison())
+    assert summary["n_tests"] == 6  # accuracy: T1, T2, T4 h128, T4 h64; error: T1, T4 h128
+    assert summary["expected_false_positives"] == pytest.approx(0.3)
+    assert (summary["n_differs"], summary["n_differs_holm"], summary["n_underpowered"]) == (2, 2, 2)
+    text = chance_markdown(summary)
+    assert "6 tests at α = 0.05" in text and "about 0.3 would still say" in text
 
 
 def test_paper_table_is_the_transcribed_table():
@@ -226,13 +263,14 @@ def test_full_grid_against_paper_render_and_figure(grid_models):
     # chance cells agree with the paper's 0.50 and have no error on either side
     chance = cmp[(cmp["l2_penalty"] == 0.1) & (cmp["hidden_dim"] == 128)]
     assert (chance["accuracy_verdict"] == "within noise").all()
-    assert (chance["spectral_error_verdict"] == "not comparable: no value on either side").all()
+    assert (chance["spectral_error_verdict"] == "agrees: no value on either side").all()
 
     text = comparison_markdown(cmp, title="Table 1")
     lines = [line for line in text.splitlines() if line.startswith("| T")]
-    assert len(lines) == 48 and "within noise" in text and "(0/5 valid)" in text
+    assert len(lines) == 48 and "within noise" in text and "| — (0/5) |" in text
     row = cmp.iloc[8]  # T1 h128 L2 0
-    assert lines[8].startswith(f"| T1 | 128 | 0 | {row['accuracy']:.3f} [")
+    assert lines[8].startswith(f"| T1 | 128 | 0 | 5/5 (mean {row['accuracy']:.3f}) | ≈20/20 (mean")
+    assert "greedily" in text and "Fisher" in text
     grid = comparison_grid_markdown(cmp)
     grid_lines = grid.splitlines()
     assert grid_lines[0].count("|") == 8  # task + 6 paper columns

@@ -159,6 +159,24 @@ def test_count_match_option_mimics_the_original_nan_rule():
     assert t3.spectral_error == pytest.approx(0.020) and t3.n_valid_seeds == 1
 
 
+def test_paper_errors_replace_the_stored_error_and_keep_it_beside():
+    table = records_to_table([metrics_record(s) for s in SPECS])
+    # the paper's rule drops a count mismatch (NaN) and, here, doubles the others (greedy >= Hungarian)
+    match = (table["n_unit_circle_rnn"] == table["n_unit_circle_theory"]).to_numpy()
+    paper = np.where(match, 2 * table["spectral_error"].astype(float).to_numpy(), np.nan)
+    rows = by_cell(table1_frame(table, paper_errors=paper))
+    t3 = rows[("T3", 64, 0.001)]
+    assert t3.spectral_error == pytest.approx(0.040) and t3.n_valid_seeds == 1  # 2 x 0.020
+    assert t3.spectral_error_hungarian == pytest.approx(0.015) and t3.n_valid_seeds_hungarian == 2
+    t1 = rows[("T1", 128, 0.0)]
+    assert t1.spectral_error == pytest.approx(0.008) and t1.spectral_error_hungarian == 0.004
+    df = table1_frame(table, paper_errors=paper)
+    assert "paper's rule" in df.attrs["spectral_rule"] and "paper's rule" in table1_latex(df)
+    assert "Hungarian" in table1_latex(frame(SPECS))
+    with pytest.raises(ValueError, match="3 paper-rule errors for 8 table rows"):
+        table1_frame(table, paper_errors=paper[:3])
+
+
 def test_rows_are_ordered_and_unknown_tasks_labelled_by_id():
     other = spec(["7", "4", "5"], 16, 0.0, 0.9, 1, 1.0, 0.0, d=3, length=3)
     assert list(frame([other, *SPECS])["task"]) == ["T1", "T1", "T3", "7_4_5"]
@@ -230,6 +248,8 @@ def test_csv_and_latex_text():
         "n_valid_seeds",
         "n_models",
         "cell",
+        "spectral_error_hungarian",
+        "n_valid_seeds_hungarian",
     ]
     assert parsed[0]["task"] == "T1" and float(parsed[0]["spectral_error"]) == pytest.approx(0.004)
     assert {row["model_type"] for row in parsed} == {"rnn"}  # no model_type parameter: trained

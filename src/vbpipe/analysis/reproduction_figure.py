@@ -8,11 +8,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .figures import new_figure
-from .reproduction import DIFFERS, WITHIN
+from .reproduction import DIFFERS, HUNGARIAN, UNDERPOWERED, WITHIN
 
 __all__ = ["VERDICT_COLORS", "plot_table1_comparison"]
 
-VERDICT_COLORS = {WITHIN: "tab:green", DIFFERS: "tab:red"}
+VERDICT_COLORS = {WITHIN: "tab:green", DIFFERS: "tab:red", UNDERPOWERED: "tab:orange"}
 NOT_COMPARABLE_COLOR = "0.55"
 
 
@@ -21,6 +21,11 @@ def _color(verdict: str) -> str:
 
 
 def _panel(ax, comparison: pd.DataFrame, quantity: str, y: np.ndarray, floor: float | None) -> None:
+    hungarian = None
+    if quantity == "spectral_error" and HUNGARIAN in comparison.columns:
+        hungarian = comparison[HUNGARIAN].to_numpy(float)
+        if floor is not None:
+            hungarian = np.maximum(hungarian, floor)
     mean = comparison[quantity].to_numpy(float)
     low = comparison[f"{quantity}_low"].to_numpy(float)
     high = comparison[f"{quantity}_high"].to_numpy(float)
@@ -42,6 +47,8 @@ def _panel(ax, comparison: pd.DataFrame, quantity: str, y: np.ndarray, floor: fl
             )
         if np.isfinite(paper[i]):
             ax.plot(paper[i], y[i], "D", mfc="none", mec="black", markersize=6, mew=1.1)
+        if hungarian is not None and np.isfinite(hungarian[i]):
+            ax.plot(hungarian[i], y[i], "x", color="0.35", markersize=4.5, mew=1.0)
         if not (np.isfinite(mean[i]) or np.isfinite(paper[i])):
             ax.text(
                 0.5,
@@ -59,7 +66,9 @@ def plot_table1_comparison(comparison: pd.DataFrame, title: str | None = None) -
     """Two panels sharing the cells as rows: accuracy (linear) and spectral error (log, radians).
 
     Ours: dot at the mean with the bootstrap interval, coloured by verdict (green within noise, red
-    differs, grey not comparable). Paper: open black diamond. ``comparison`` is
+    differs, orange underpowered, grey otherwise); the spectral error is the paper's rule (greedy,
+    count match), and a grey cross marks ours with Hungarian matching over every model. Paper: open
+    black diamond. ``comparison`` is
     :func:`vbpipe.analysis.reproduction.compare_with_paper`'s output.
     """
     n = len(comparison)
@@ -90,10 +99,10 @@ def plot_table1_comparison(comparison: pd.DataFrame, title: str | None = None) -
         ax.grid(axis="x", color="0.9", linewidth=0.6)
         ax.tick_params(axis="x", labelsize=8)
     ax_acc.axvline(0.9, color="0.5", linestyle=":", linewidth=1.0)
-    ax_acc.set_xlabel("test accuracy (mean over seeds; dotted: validity threshold 0.9)")
-    ax_err.set_xlabel("spectral error, radians (log; mean over valid seeds)")
+    ax_acc.set_xlabel("mean test accuracy (dotted: 0.9, solved / valid)")
+    ax_err.set_xlabel("radians, log scale (mean over valid seeds)")
     ax_acc.set_title("accuracy", fontsize=10)
-    ax_err.set_title("spectral error, full W_hh vs Φ", fontsize=10)
+    ax_err.set_title("spectral error by the paper's rule, full W_hh vs Φ", fontsize=10)
     handles = [
         Line2D(
             [],
@@ -111,11 +120,20 @@ def plot_table1_comparison(comparison: pd.DataFrame, title: str | None = None) -
             [],
             marker="o",
             linestyle="",
+            color=VERDICT_COLORS[UNDERPOWERED],
+            label="ours: underpowered",
+        ),
+        Line2D([], [], marker="x", linestyle="", color="0.35", label="ours, Hungarian"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
             color=NOT_COMPARABLE_COLOR,
-            label="ours: not comparable",
+            label="ours: not tested (agrees on —, or not comparable)",
         ),
         Line2D([], [], marker="D", linestyle="", mfc="none", mec="black", label="paper"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     fig.suptitle(title or "Table 1: ours (mean, 95% seed-bootstrap interval) vs the paper")
     return fig

@@ -9,17 +9,29 @@ import math
 
 import pandas as pd
 
-from .reproduction import DIFFERS, WITHIN
+from .reproduction import BOTH_DASH, DIFFERS, UNDERPOWERED, WITHIN
 
-__all__ = ["comparison_grid_markdown", "comparison_markdown", "VERDICT_RULE"]
+__all__ = ["VERDICT_RULE", "chance_markdown", "comparison_grid_markdown", "comparison_markdown"]
 
 DASH = "—"
 VERDICT_RULE = (
-    "Verdict: *within noise* when the paper's value lies inside our 95% seed-bootstrap interval "
-    "widened by the paper's rounding (±0.005 for accuracy, ±0.00005 rad for spectral error), "
-    "*differs* otherwise, *not comparable* when a side has no value (it says which)."
+    "Spectral error by the paper's rule: full W_hh vs Φ, unit-circle eigenvalues (|λ| > 0.9) matched "
+    "greedily in order, and no error for a model whose unit-circle count differs from Φ's (a cell with "
+    "no model left is —); per seed the min over curriculum thresholds of the models above 0.9 "
+    "accuracy, then the mean over seeds. *Ours (Hungarian)*: the error evaluation stores (optimal "
+    "matching, every model above 0.9 whatever its count), shown for reference, no verdict. "
+    "Verdicts at α = 0.05. Accuracy as a solve rate: a seed solves a cell when its accuracy (max "
+    "over thresholds) is above 0.9; our k/n against the paper's implied k/20 (its mean accuracy "
+    "read as k seeds at 1.0 and 20 − k at chance 0.5), Fisher's exact test. Spectral error: an "
+    "interval on ours − paper from both sides' sampling (Student's t on our n − 1 degrees of "
+    "freedom; the paper's seeds assumed to spread with our coefficient of variation, over its "
+    "implied solving seeds; widened by the paper's rounding ±0.00005). *differs*: the test rejects; "
+    "*within noise*: it does not; *underpowered*: our seeds could not reject whatever their "
+    "outcome (accuracy) or fewer than 2 seeds have an error (spectral error); *agrees*: — on both "
+    "sides; *not comparable*: one side has no value (it says which). p(Holm): adjusted over every "
+    "test of the table."
 )
-_MARK = {WITHIN: "≈", DIFFERS: "≠"}
+_MARK = {WITHIN: "≈", DIFFERS: "≠", UNDERPOWERED: "?", BOTH_DASH: "="}
 
 
 def _finite(x) -> bool:
@@ -30,16 +42,37 @@ def _num(x, spec: str) -> str:
     return format(float(x), spec) if _finite(x) else DASH
 
 
-def _ours(row, quantity: str, spec: str) -> str:
+def _p(x) -> str:
+    return DASH if not _finite(x) else ("<0.001" if x < 0.001 else f"{x:.3f}")
+
+
+def _solves(row) -> str:
     if not _finite(row.get("n_seeds")):
         return "not run"
-    mean = row.get(quantity)
-    n = int(row["n_seeds"])
-    count = f"n={n}" if quantity == "accuracy" else f"{int(row['n_valid_seeds'])}/{n} valid"
-    if not _finite(mean):
-        return f"{DASH} ({count})"
-    low, high = _num(row.get(f"{quantity}_low"), spec), _num(row.get(f"{quantity}_high"), spec)
-    return f"{_num(mean, spec)} [{low}, {high}] ({count})"
+    return f"{int(row['n_solved'])}/{int(row['n_seeds'])} (mean {row['accuracy']:.3f})"
+
+
+def _paper_solves(row) -> str:
+    if not _finite(row.get("paper_accuracy")):
+        return "not in paper"
+    k = row.get("paper_n_solved")
+    return f"≈{int(k)}/20 (mean {row['paper_accuracy']:.2f})" if _finite(k) else DASH
+
+
+def _error(row, key: str, count: str) -> str:
+    if not _finite(row.get("n_seeds")):
+        return "not run"
+    valid = f"{int(row[count])}/{int(row['n_seeds'])}"
+    return f"{DASH} ({valid})" if not _finite(row.get(key)) else f"{row[key]:.2g} ({valid})"
+
+
+def _difference(row) -> str:
+    diff = row.get("spectral_error_diff")
+    if not _finite(diff):
+        return DASH
+    low, high = row.get("spectral_error_diff_low"), row.get("spectral_error_diff_high")
+    interval = f" [{low:+.2g}, {high:+.2g}]" if _finite(low) else ""
+    return f"{diff:+.2g}{interval}"
 
 
 def _verdict(text: str) -> str:
@@ -49,34 +82,50 @@ def _verdict(text: str) -> str:
 
 
 def comparison_markdown(comparison: pd.DataFrame, title: str | None = None) -> str:
-    """Long form: one line per cell with ours (mean [interval] (seeds)), the paper's value and the
-    verdict, for accuracy and spectral error (radians)."""
+    """Long form: one line per cell. Accuracy: our solving seeds against the paper's implied ones,
+    Fisher p (raw, Holm) and verdict. Spectral error (radians): ours by the paper's rule (valid
+    seeds), the paper's, the difference with its interval, p (raw, Holm) and verdict; then ours
+    with Hungarian matching over every model, for reference."""
     header = (
-        "| task | hidden | L2 | accuracy: ours [95% CI] | paper | verdict "
-        "| spectral error (rad): ours [95% CI] | paper | verdict |"
+        "| task | hidden | L2 | solved: ours | paper (implied) | p | p (Holm) | accuracy verdict "
+        "| error, paper's rule: ours (valid seeds) | paper | ours − paper [95% CI] | p | p (Holm) "
+        "| error verdict | ours, Hungarian (all models; no verdict) |"
     )
     lines = [f"**{title}**", ""] if title else []
-    lines += [header, "|" + "---|" * 9]
+    lines += [header, "|" + "---|" * 15]
     for row in comparison.to_dict("records"):
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    str(row["task"]),
-                    str(int(row["hidden_dim"])),
-                    f"{row['l2_penalty']:g}",
-                    _ours(row, "accuracy", ".3f"),
-                    _num(row.get("paper_accuracy"), ".2f"),
-                    _verdict(row["accuracy_verdict"]),
-                    _ours(row, "spectral_error", ".2g"),
-                    _num(row.get("paper_spectral_error"), ".4f"),
-                    _verdict(row["spectral_error_verdict"]),
-                ]
-            )
-            + " |"
-        )
+        cells = [
+            str(row["task"]),
+            str(int(row["hidden_dim"])),
+            f"{row['l2_penalty']:g}",
+            _solves(row),
+            _paper_solves(row),
+            _p(row.get("accuracy_p")),
+            _p(row.get("accuracy_p_holm")),
+            _verdict(row["accuracy_verdict"]),
+            _error(row, "spectral_error", "n_valid_seeds"),
+            _num(row.get("paper_spectral_error"), ".4f"),
+            _difference(row),
+            _p(row.get("spectral_error_p")),
+            _p(row.get("spectral_error_p_holm")),
+            _verdict(row["spectral_error_verdict"]),
+            _error(row, "spectral_error_hungarian", "n_valid_seeds_hungarian"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", VERDICT_RULE, ""]
     return "\n".join(lines)
+
+
+def chance_markdown(summary: dict) -> str:
+    """One paragraph: how many "differs" chance alone would give (see
+    :func:`vbpipe.analysis.reproduction.chance_summary`)."""
+    return (
+        f"**Chance alone.** {summary['n_tests']} tests at α = {summary['alpha']:g} "
+        f"(accuracy and spectral error; underpowered cells are not tests): if every cell truly "
+        f"agreed with the paper, about {summary['expected_false_positives']:.1f} would still say "
+        f"*differs*. Observed: {summary['n_differs']} *differs*, {summary['n_differs_holm']} after "
+        f"Holm's correction over the table; {summary['n_underpowered']} *underpowered*.\n"
+    )
 
 
 def _pair(row, prefix: str) -> str:
@@ -92,11 +141,15 @@ def _grid_cell(row) -> str:
     return f"{ours} / {paper} {marks}"
 
 
-def comparison_grid_markdown(comparison: pd.DataFrame, paper_cells_only: bool = True) -> str:
+def comparison_grid_markdown(
+    comparison: pd.DataFrame, paper_cells_only: bool = True, explain: bool = True
+) -> str:
     """The paper's layout (rows = tasks, columns = hidden × L2), each cell ``ours / paper`` as
     ``error (accuracy)`` followed by two marks (error, accuracy): ≈ within noise, ≠ differs,
-    · not comparable. ``paper_cells_only`` keeps the paper's columns and tasks (hidden 64/128,
-    L2 0/0.001/0.1, T1-T4), the table a reader compares with the paper."""
+    ? underpowered, = "—" on both sides, · not comparable. ``paper_cells_only`` keeps the
+    paper's columns and tasks (hidden 64/128, L2 0/0.001/0.1, T1-T4), the table a reader compares
+    with the paper; ``explain`` appends
+    :data:`VERDICT_RULE` (off where the long table beside it already says it)."""
     if paper_cells_only:
         comparison = comparison[comparison["paper_accuracy"].notna()]
     columns = comparison[["hidden_dim", "l2_penalty"]].drop_duplicates()
@@ -116,8 +169,9 @@ def comparison_grid_markdown(comparison: pd.DataFrame, paper_cells_only: bool = 
         lines.append(f"| {task} | " + " | ".join(entries) + " |")
     lines += [
         "",
-        "Each cell: ours / paper, as spectral error in radians (mean accuracy); marks for error then "
-        "accuracy: ≈ within noise, ≠ differs, · not comparable. " + VERDICT_RULE,
+        "Each cell: ours / paper, as spectral error in radians by the paper's rule (mean accuracy); "
+        "marks for error then accuracy: ≈ within noise, ≠ differs, ? underpowered, = — on both "
+        "sides, · not comparable." + (" " + VERDICT_RULE if explain else ""),
         "",
     ]
     return "\n".join(lines)

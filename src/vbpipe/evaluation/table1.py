@@ -8,11 +8,16 @@ table (:mod:`vbpipe.results`):
    numbers, e.g. 0.0005 for copy). ``L`` is ``seq_length`` when given, else the model's own
    (fixed) training length; a model trained on a length range has no error unless ``seq_length``
    is given.
+   With ``paper_errors`` (one per table row, as the aggregate job passes them:
+   :func:`vbpipe.evaluation.paper_spectral_rule.paper_rule_errors` of the stored ``W_hh`` and ``Φ``
+   spectra) the error is **the paper's rule** instead: greedy matching, NaN when the unit-circle
+   counts differ. The stored (Hungarian, every model) error is then kept beside it as
+   ``spectral_error_hungarian``.
 2. The error is *valid* when the accuracy is above ``accuracy_threshold``
    (:data:`vbpipe.constants.SOLVED_ACCURACY`, 0.9: the notebook ran the EMT analysis only then) and
-   the error exists (some unit-circle eigenvalue on both sides). With ``require_count_match`` it
-   must also have exactly as many unit-circle eigenvalues as Φ (the original's metric was NaN
-   otherwise).
+   the error exists (some unit-circle eigenvalue on both sides; with the paper's rule, as many as
+   Φ has). Without ``paper_errors``, ``require_count_match`` asks for the count match on the stored
+   error (the original's metric was NaN otherwise).
 3. Per cell ``(task, model_type, hidden_dim, l2_penalty)`` and seed (the models of a seed differ by
    curriculum threshold): accuracy = **max**, spectral error = **min** of the valid errors.
 4. Per cell: the **mean over seeds**; the error over the seeds that have a valid one. The cell
@@ -68,7 +73,15 @@ CSV_COLUMNS = (
     "n_valid_seeds",
     "n_models",
     "cell",
+    "spectral_error_hungarian",
+    "n_valid_seeds_hungarian",
 )
+#: ``frame.attrs`` key saying which spectral error ``spectral_error`` holds.
+RULE_ATTR = "spectral_rule"
+PAPER_RULE = (
+    "the paper's rule (full W_hh vs Phi, greedy matching, no error when unit-circle counts differ)"
+)
+STORED_RULE = "the stored error (full W_hh vs Phi, Hungarian matching)"
 
 __all__ = ["CSV_COLUMNS", "format_cell", "table1_csv", "table1_frame", "table1_latex"]
 
@@ -91,9 +104,10 @@ def _model_entries(table: pd.DataFrame, seq_length: int | None) -> pd.DataFrame:
     else:
         target = pd.Series(np.nan, index=table.index)
     at_length = table[(table["eval_length"].astype(float) == target).to_numpy(bool)]
-    errors = at_length.set_index(key)[
-        ["spectral_error", "n_unit_circle_rnn", "n_unit_circle_theory"]
-    ]
+    columns = ["spectral_error", "n_unit_circle_rnn", "n_unit_circle_theory"]
+    if "spectral_error_paper" in at_length.columns:
+        columns.append("spectral_error_paper")
+    errors = at_length.set_index(key)[columns]
     models = table.drop_duplicates(key).set_index(key)
     if "hidden_dim" not in models.columns:
         raise ResultsError("Table 1 needs the hidden_dim parameter of every model")
@@ -109,25 +123,40 @@ def table1_frame(
     seq_length: int | None = None,
     accuracy_threshold: float = SOLVED_ACCURACY,
     require_count_match: bool = False,
+    paper_errors=None,
 ) -> pd.DataFrame:
     """Table 1, one row per cell: :data:`CSV_COLUMNS` (``spectral_error`` NaN when no seed has a
-    valid error)."""
+    valid error). ``paper_errors`` (one per row of ``table``): use the paper's rule (module
+    docstring); ``frame.attrs["spectral_rule"]`` says which error the frame holds."""
     if table.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CSV_COLUMNS})
+    if paper_errors is not None:
+        paper_errors = np.asarray(paper_errors, dtype=float).reshape(-1)
+        if paper_errors.size != len(table):
+            raise ValueError(f"{paper_errors.size} paper-rule errors for {len(table)} table rows")
+        table = table.assign(spectral_error_paper=paper_errors)
     models = _model_entries(table, seq_length)
     models["l2_penalty"] = models["l2_penalty"].astype(float).fillna(0.0)
     models["model_type"] = model_types(models)
     models["hidden_dim"] = models["hidden_dim"].astype(int)
     accuracy = models["model_accuracy"].astype(float)
-    error = models["spectral_error"].astype(float)
-    valid = (accuracy > accuracy_threshold) & error.notna()
-    if require_count_match:
-        valid &= (models["n_unit_circle_rnn"] == models["n_unit_circle_theory"]).fillna(False)
+    stored = models["spectral_error"].astype(float)
+    passed = accuracy > accuracy_threshold
+    models["valid_hungarian"] = stored.where(passed & stored.notna())
+    if paper_errors is not None:
+        error = models["spectral_error_paper"].astype(float)
+        valid = passed & error.notna()
+    else:
+        error = stored
+        valid = passed & error.notna()
+        if require_count_match:
+            valid &= (models["n_unit_circle_rnn"] == models["n_unit_circle_theory"]).fillna(False)
     models["valid_error"] = error.where(valid)
     models["model_accuracy"] = accuracy
     per_seed = models.groupby([*CELL, "seed"], sort=False, dropna=False).agg(
         accuracy=("model_accuracy", "max"),
         spectral_error=("valid_error", "min"),
+        spectral_error_hungarian=("valid_hungarian", "min"),
         n_models=("model_accuracy", "size"),
     )
     cells = per_seed.groupby(CELL, sort=False, dropna=False).agg(
@@ -136,6 +165,8 @@ def table1_frame(
         n_seeds=("accuracy", "size"),
         n_valid_seeds=("spectral_error", "count"),
         n_models=("n_models", "sum"),
+        spectral_error_hungarian=("spectral_error_hungarian", "mean"),
+        n_valid_seeds_hungarian=("spectral_error_hungarian", "count"),
     )
     cells = cells.reset_index()
     cells["cell"] = [
@@ -146,7 +177,9 @@ def table1_frame(
     cells["_circuit"] = cells["model_type"] != TRAINED
     order = ["_rank", "task", "_circuit", "model_type", "hidden_dim", "l2_penalty"]
     cells = cells.sort_values(order, kind="stable")
-    return cells[list(CSV_COLUMNS)].reset_index(drop=True)
+    frame = cells[list(CSV_COLUMNS)].reset_index(drop=True)
+    frame.attrs[RULE_ATTR] = PAPER_RULE if paper_errors is not None else STORED_RULE
+    return frame
 
 
 def table1_csv(frame: pd.DataFrame) -> str:
@@ -196,7 +229,8 @@ def table1_latex(frame: pd.DataFrame, caption: str | None = None) -> str:
     ncol = len(l2s)
     lines = [
         "% Table 1: mean over seeds of the min over curriculum thresholds of the spectral error",
-        "% (full W_hh vs Phi, radians); mean over seeds of the max test accuracy in parentheses;",
+        f"% (radians), by {frame.attrs.get(RULE_ATTR, STORED_RULE)};",
+        "% mean over seeds of the max test accuracy in parentheses;",
         "% --- = no model with accuracy > threshold and a spectral error.",
         r"\begin{table}[t]",
         r"\centering",

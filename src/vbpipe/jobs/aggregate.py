@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from ..evaluation.paper_spectral_rule import paper_rule_errors
 from ..evaluation.table1 import table1_csv as table1_csv_text
 from ..evaluation.table1 import table1_frame, table1_latex
 from ..fileio import write_json, write_text
@@ -41,7 +42,9 @@ def aggregate_experiment(
     Writes the tidy table ``table`` (``evaluation_table.csv``) and its row arrays ``arrays``
     (``evaluation_arrays.npz``), the compatibility export ``summary``
     (``evaluation_summary.json``, validated against the packaged schema) and, when both paths are
-    given, Table 1 as CSV and LaTeX. Returns the files written.
+    given, Table 1 as CSV and LaTeX, its spectral error by the paper's rule (greedy matching, count
+    match: :mod:`vbpipe.evaluation.paper_spectral_rule`) with the stored Hungarian error beside it.
+    Returns the files written.
 
     Every record must belong to its checkpoint as it is now: the SHA-256 recorded at evaluation
     equals the checkpoint's (``checkpoints[i]``, default ``../checkpoint/model.pt`` of each results
@@ -57,7 +60,8 @@ def aggregate_experiment(
     files = results.write(table, arrays)
     files.append(write_json(summary, document, indent=None))
     if table1_csv is not None:
-        frame = table1_frame(results.table, table1_seq_length)
+        paper_errors = paper_rule_errors(results.spectrum("full"), results.spectrum("theory"))
+        frame = table1_frame(results.table, table1_seq_length, paper_errors=paper_errors)
         files.append(write_text(table1_csv, table1_csv_text(frame)))
         files.append(write_text(table1_tex, table1_latex(frame)))
     return files
