@@ -448,8 +448,9 @@ def perturbation_growth(
     For each sequence, the product of the step Jacobians ``J_t = diag(1 − h_t²) W_hh`` over output
     steps ``L + start .. L + start + steps − 1``; its singular values to the power ``1/steps``
     (per-step growth), sorted, averaged over sequences. A linear EMT memory keeps one value ≈ 1
-    per memory dimension (neutral: a stored value neither grows nor decays); a memory held in
-    stable saturated states (attractors) has every value below 1. Returns the first ``n_values``
+    per memory dimension (neutral: a stored value neither grows nor decays); a contracting memory,
+    linear (the leaky circuit: every value ``s``) or held in stable saturated states, has every
+    value below 1. Returns the first ``n_values``
     (default all ``N``). ``inputs`` ``(L, B, d)``."""
     w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
     length, batch, d = inputs.shape

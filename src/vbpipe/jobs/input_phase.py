@@ -5,7 +5,7 @@ findings: ``docs/input_phase.md``).
 Per model: the routing of inputs into the variable memories and its contamination, the effective
 operator's composition and shift strengths over the input and output phases, the accuracy with tanh
 replaced by the identity in one phase, and the per-step growth of perturbations in the output phase
-(neutral linear memory ≈ 1, saturated attractors < 1). Per task, the same for the three circuits
+(neutral linear memory ≈ 1; a contracting memory, linear or saturated, < 1). Per task, the same for the three circuits
 (the leaky one at its default scale, :data:`vbpipe.circuits.DEFAULT_SCALE`), built with
 the models' hidden size (or the smallest a circuit needs). Writes ``input_phase.json`` and the figures
 named by :func:`vbpipe.results.layout.input_phase_outputs`.
