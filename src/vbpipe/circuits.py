@@ -29,6 +29,14 @@ evaluation and figures as a trained model.
     origin has Φ's spectrum (plus zeros). Gate neurons are single axis-aligned neurons (tanh acts
     per neuron); the linear part lives in a random orthonormal frame on the other neurons.
     Needs ``N >= L·d + 2d``.
+
+``leaky``
+    The naive circuit with Φ scaled by ``scale`` in ``(0, 1]``: ``W_hh = s Ψ Φ Ψᵀ``, a contracting
+    linear time-invariant network (``scale = 1`` is the naive circuit). The coefficient of an input
+    at lag ``τ`` is multiplied by ``s^τ``, so an older input that the naive circuit mixes into a
+    memory weighs less than the more recent one the task reads: for ``s`` small enough the sign of
+    every output is right in exact arithmetic, with a margin that shrinks as ``s^τ`` along the
+    horizon (a precision question, :mod:`vbpipe.analysis.leaky`; docs/input_phase.md).
 """
 
 from __future__ import annotations
@@ -41,9 +49,12 @@ import numpy as np
 from .taskspec import Task
 
 #: Circuit kinds that :func:`build_circuit` knows.
-CIRCUIT_KINDS = ("naive", "gated")
+CIRCUIT_KINDS = ("naive", "gated", "leaky")
 DEFAULT_EPS = 1e-3
 DEFAULT_GATE_GAIN = 10.0
+#: The leaky circuit's default scale of Φ: right on every output of T2-T4 at horizon 200 in float64
+#: (docs/input_phase.md; vbpipe.config.training.DEFAULT_CIRCUIT_SCALE is the same number).
+DEFAULT_SCALE = 0.45
 
 __all__ = [
     "CIRCUIT_KINDS",
@@ -51,14 +62,17 @@ __all__ = [
     "build_circuit",
     "circuit_checkpoint_fields",
     "circuit_layout",
+    "check_scale",
     "gated_circuit",
+    "leaky_circuit",
     "min_hidden_dim",
     "naive_circuit",
 ]
 
 
 def min_hidden_dim(kind: str, input_dim: int, seq_length: int) -> int:
-    """Fewest hidden units a circuit of ``kind`` needs: ``L·d`` (naive), ``L·d + 2d`` (gated)."""
+    """Fewest hidden units a circuit of ``kind`` needs: ``L·d`` (naive, leaky), ``L·d + 2d``
+    (gated)."""
     if kind not in CIRCUIT_KINDS:
         raise ValueError(f"unknown circuit kind {kind!r}; expected one of {CIRCUIT_KINDS}")
     return seq_length * input_dim + (2 * input_dim if kind == "gated" else 0)
@@ -93,7 +107,7 @@ def circuit_layout(
         )
     rng = np.random.default_rng(seed)
     memory = seq_length * input_dim
-    if kind == "naive":
+    if kind in ("naive", "leaky"):
         empty = np.zeros(0, dtype=np.int64)
         return CircuitLayout(kind, _orthonormal(rng, hidden_dim, memory), empty, empty)
     gates = rng.permutation(hidden_dim)[: 2 * input_dim]
@@ -129,6 +143,31 @@ def naive_circuit(
         "W_hh": psi @ task.phi(seq_length) @ psi.T,
         "W_r": newest.T / eps,
     }
+
+
+def check_scale(scale: float) -> float:
+    """``scale`` as a float, refused unless it lies in ``(0, 1]`` (a contracting or neutral Φ)."""
+    value = float(scale)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"circuit scale must be in (0, 1], got {scale!r}")
+    return value
+
+
+def leaky_circuit(
+    task_id,
+    input_dim: int,
+    seq_length: int,
+    hidden_dim: int,
+    scale: float = DEFAULT_SCALE,
+    eps: float = DEFAULT_EPS,
+    seed: int = 0,
+    use_eos: bool = False,
+) -> dict[str, np.ndarray]:
+    """The naive circuit with ``W_hh = s Ψ Φ Ψᵀ`` (``s = scale``): the same frame for the same
+    seed, so ``scale = 1`` gives :func:`naive_circuit`'s weights exactly."""
+    scale = check_scale(scale)
+    weights = naive_circuit(task_id, input_dim, seq_length, hidden_dim, eps, seed, use_eos)
+    return {**weights, "W_hh": scale * weights["W_hh"]}
 
 
 def gated_circuit(
@@ -188,10 +227,14 @@ def build_circuit(
     seed: int = 0,
     use_eos: bool = False,
     gate_gain: float = DEFAULT_GATE_GAIN,
+    scale: float = DEFAULT_SCALE,
 ) -> dict[str, np.ndarray]:
-    """One entry point for the workflow: ``kind`` is ``"naive"`` or ``"gated"``."""
+    """One entry point for the workflow: ``kind`` is ``"naive"``, ``"gated"`` or ``"leaky"``
+    (``gate_gain`` is the gated circuit's, ``scale`` the leaky circuit's)."""
     if kind == "naive":
         return naive_circuit(task_id, input_dim, seq_length, hidden_dim, eps, seed, use_eos)
+    if kind == "leaky":
+        return leaky_circuit(task_id, input_dim, seq_length, hidden_dim, scale, eps, seed, use_eos)
     if kind == "gated":
         return gated_circuit(
             task_id, input_dim, seq_length, hidden_dim, eps, gate_gain, seed, use_eos
@@ -209,6 +252,7 @@ def circuit_checkpoint_fields(
     seed: int = 0,
     use_eos: bool = False,
     gate_gain: float = DEFAULT_GATE_GAIN,
+    scale: float = DEFAULT_SCALE,
 ) -> tuple[dict, dict]:
     """``(hparams, outcome)`` for ``vbpipe.checkpoint.save_model`` of a circuit (no training).
 
@@ -224,7 +268,12 @@ def circuit_checkpoint_fields(
         "bias": False,
         "seed": seed,
         "model_type": "circuit",
-        "circuit": {"kind": kind, "eps": eps, "gate_gain": gate_gain if kind == "gated" else None},
+        "circuit": {
+            "kind": kind,
+            "eps": eps,
+            "gate_gain": gate_gain if kind == "gated" else None,
+            **({"scale": check_scale(scale)} if kind == "leaky" else {}),
+        },
     }
     outcome = {
         "steps": 0,

@@ -112,7 +112,8 @@ def add_train_parser(subparsers) -> None:
     )
     _config_flag(g, "use_eos")
     g = p.add_argument_group("model")
-    for name in ("hidden_dim", "model_type", "bias", "activation", "init", "init_eps"):
+    for name in ("hidden_dim", "model_type", "bias", "activation", "init", "init_eps",
+                 "circuit_scale"):  # fmt: skip
         _config_flag(g, name)
     g = p.add_argument_group("training")
     g.add_argument("--seed", type=int, default=0, help="base seed: model i gets seed + 1000*i")
@@ -160,7 +161,7 @@ def config_from_args(args) -> TrainConfig:
     if len(seq) not in (1, 2):
         raise ConfigError(f"seq_length: give one value or MIN MAX, got {seq}")
     flags = ("input_dim", "use_eos", "hidden_dim", "model_type", "bias", "activation", "init",
-             "init_eps", *TRAINING_FLAGS)  # fmt: skip
+             "init_eps", "circuit_scale", *TRAINING_FLAGS)  # fmt: skip
     values = {name: getattr(args, name) for name in flags}
     values["curriculum_horizons"] = tuple(values["curriculum_horizons"])
     return TrainConfig(

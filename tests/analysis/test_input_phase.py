@@ -22,7 +22,7 @@ from vbpipe.analysis.input_phase import (
     window_coefficients,
 )
 from vbpipe.analysis.linear_limits import target_coefficients
-from vbpipe.circuits import gated_circuit, naive_circuit
+from vbpipe.circuits import gated_circuit, leaky_circuit, naive_circuit
 from vbpipe.taskspec import Task, repeat_copy_id
 
 COPY4 = repeat_copy_id(4)
@@ -130,7 +130,7 @@ def test_eos_input_and_figures():
     }
     assert analyses["gated"].mean_gain.size == 10
     fig = input_phase_figure(analyses, title="test")
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
     fig = routing_figure(analyses)
     assert isinstance(fig, Figure) and len(fig.axes) == 3  # two panels and a colour bar
 
@@ -205,3 +205,51 @@ def test_perturbation_growth_known_answers(rng):
     fig = growth_by_task_figure(panels, {"gated circuit": {"color": "C3"}}, steps=12)
     legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
     assert legends[0][0] == "trained (2)" and legends[1][0] == "gated circuit"  # one entry a kind
+
+
+def test_summary_saturation_phi_fit_and_contamination_sources():
+    """Known answers of the numbers the summary reports beside the old ones.
+
+    Gated circuit (N = 30, d = 4): 2d = 8 gate units at ±1 while inputs arrive, none after, so
+    the saturated fraction is 8/30 on input steps and 0 in the output phase; its Φ is exact. Naive
+    circuit on DIAG4: it writes every input into the newest slot (written = 0, contamination 0 at
+    the first input) and all its end-of-input contamination is mixing. Leaky circuit on repeat
+    copy: Ψ*W_hhΨ = sΦ on cycles, and no diagonal similarity removes a uniform contraction, so both
+    Φ errors are 1 − s."""
+    gated = analyse_input_phase(gated_circuit(DIAG4, 4, 4, 30), DIAG4, 4, 4).summary()
+    assert gated["saturated_fraction_input_phase"] == pytest.approx(8 / 30)
+    assert gated["saturated_fraction_output_phase"] == 0.0
+    assert gated["phi_error"] < 1e-9 and gated["phi_error_diagonal_fit"] < 1e-9
+    naive = analyse_input_phase(naive_circuit(DIAG4, 4, 4, 24), DIAG4, 4, 4).summary()
+    assert naive["saturated_fraction_input_phase"] == naive["saturated_fraction_output_phase"] == 0
+    assert naive["contamination_written_end_of_input"] == pytest.approx(0.0, abs=1e-12)
+    assert naive["contamination_at_first_input"] == pytest.approx(0.0, abs=1e-12)
+    assert naive["contamination_end_of_input"] > 0.1
+    assert naive["mixing_end_of_input"] == pytest.approx(naive["contamination_end_of_input"])
+    for scale in (0.45, 0.8):
+        leaky = analyse_input_phase(
+            leaky_circuit(COPY4, 4, 4, 24, scale=scale), COPY4, 4, 4
+        ).summary()
+        assert leaky["phi_error"] == pytest.approx(1 - scale, abs=1e-9)
+        assert leaky["phi_error_diagonal_fit"] == pytest.approx(1 - scale, abs=1e-6)
+
+
+def test_summary_separates_a_misplaced_write_from_mixing():
+    """A hand-built linear memory that writes half of each input on the wrong coordinate (the
+    second-newest slot) and then only shifts (repeat copy, whose Φ is a permutation): the
+    contamination at the first input is all written, and mixing stays 0 (to tanh's O(ε²))
+    through the input phase, while the naive circuit on a mixing task has written = 0."""
+    d, length = 2, 3
+    task_id = repeat_copy_id(d)
+    w = naive_circuit(task_id, d, length, length * d, eps=1e-4)
+    psi = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 6)))[0]
+    w = {"W_hh": psi @ Task(task_id, d, length).phi(length) @ psi.T}
+    newest, second = psi[:, 4:6], psi[:, 2:4]
+    w["W_ih"] = 1e-4 * (newest + 0.5 * second)
+    w["W_r"] = newest.T / 1e-4
+    a = analyse_input_phase(w, task_id, d, length)
+    sources = a.contamination_sources()
+    assert sources["written"][0] > 0.01
+    assert a.routing.contamination[0] == pytest.approx(sources["written"][0])
+    np.testing.assert_allclose(sources["mixing"][:length], 0.0, atol=1e-7)
+    assert np.all(sources["carried"][1:length] > 0.01)  # the misplaced part is carried, not mixed

@@ -10,9 +10,11 @@ from helpers.input_phase import DIAG4, DIAG4_SIGNED, accuracy, simulate
 from vbpipe.checkpoint import load_model, save_model
 from vbpipe.circuits import (
     build_circuit,
+    check_scale,
     circuit_checkpoint_fields,
     circuit_layout,
     gated_circuit,
+    leaky_circuit,
     min_hidden_dim,
     naive_circuit,
 )
@@ -123,3 +125,22 @@ def test_checkpoint_round_trip_keeps_the_circuit(tmp_path, rng, kind):
     after = accuracy(*simulate(loaded.weights, DIAG4, 4, 4, u, 100))
     assert after == pytest.approx(before, abs=0.01)
     assert (after == before == 1.0) == (kind == "gated")
+
+
+def test_leaky_circuit_is_the_naive_one_contracted():
+    """``scale = 1`` gives the naive circuit's weights exactly; otherwise W_hh is ``s`` times it,
+    so its spectrum is Φ's times ``s`` (spectral radius ``s``), and a bad scale is refused."""
+    naive = naive_circuit(DIAG4, 4, 4, 20, seed=3, use_eos=True)
+    same = leaky_circuit(DIAG4, 4, 4, 20, scale=1.0, seed=3, use_eos=True)
+    assert all(np.array_equal(naive[k], same[k]) for k in naive)
+    leaky = build_circuit("leaky", DIAG4, 4, 4, 20, seed=3, scale=0.45)
+    np.testing.assert_array_equal(leaky["W_hh"], 0.45 * naive["W_hh"])
+    assert np.array_equal(leaky["W_ih"], naive["W_ih"][:, :4])
+    assert np.max(np.abs(eigenvalues(leaky["W_hh"]))) == pytest.approx(0.45)
+    assert min_hidden_dim("leaky", 4, 4) == 16
+    for bad in (0.0, -1.0, 1.5):
+        with pytest.raises(ValueError, match=r"circuit scale must be in \(0, 1\]"):
+            check_scale(bad)
+    hparams, _ = circuit_checkpoint_fields("leaky", DIAG4, 4, 4, 20, scale=0.3)
+    assert hparams["circuit"]["scale"] == 0.3
+    assert "scale" not in circuit_checkpoint_fields("naive", DIAG4, 4, 4, 20)[0]["circuit"]

@@ -37,9 +37,30 @@ def test_defaults_leave_stamps_and_hyper_parameters_unchanged(values, stamp, fin
     config = TrainConfig(**values)
     assert model_stamp(config, 7, "code-v1") == stamp
     assert config.fingerprint(7) == fingerprint
-    assert not {"activation", "init", "init_eps"} & set(model_hparams(config, 7))
+    assert not {"activation", "init", "init_eps", "circuit_scale"} & set(model_hparams(config, 7))
     # init_eps means nothing without a circuit start: neither recorded nor stamped
     assert model_stamp(TrainConfig(**values, init_eps=0.5), 7, "code-v1") == stamp
+    # circuit_scale means nothing without the leaky circuit
+    assert model_stamp(TrainConfig(**values, circuit_scale=0.3), 7, "code-v1") == stamp
+
+
+def test_circuit_scale_is_recorded_only_for_the_leaky_circuit():
+    """At its default (0.45) the key is absent, as the other control keys; set, it is recorded
+    for a leaky circuit (built or as a start) and read back; out of (0, 1] it is refused."""
+    default = TrainConfig(model_type="circuit_leaky", task_id="T2", hidden_dim=64)
+    assert "circuit_scale" not in default.to_dict() and default.circuit_scale == 0.45
+    leaky = TrainConfig(model_type="circuit_leaky", task_id="T2", hidden_dim=64, circuit_scale=0.3)
+    assert leaky.to_dict()["circuit_scale"] == 0.3
+    assert TrainConfig.from_dict(leaky.to_dict()) == leaky
+    start = TrainConfig(task_id="T2", hidden_dim=64, init="circuit_leaky", circuit_scale=0.6)
+    assert start.to_dict()["circuit_scale"] == 0.6 and start.uses_leaky
+    assert model_stamp(leaky, 7, "code-v1") != model_stamp(default, 7, "code-v1")
+    for bad in (0, -0.1, 1.01):
+        with pytest.raises(ConfigError, match="circuit_scale") as error:
+            TrainConfig(model_type="circuit_leaky", task_id="T2", hidden_dim=64, circuit_scale=bad)
+        assert "circuit_scale" in str(error.value).splitlines()[0]
+    with pytest.raises(ConfigError, match="at least 64"):
+        TrainConfig(model_type="circuit_leaky", task_id="T2", hidden_dim=63)
 
 
 def test_control_keys_are_recorded_and_read_back():
@@ -133,15 +154,17 @@ def test_linear_kernel_loss_and_gradient_equal_autograd():
     torch.testing.assert_close(packed.grad, plain.grad, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("kind, hidden", [("circuit_naive", 6), ("circuit_gated", 12)])
+@pytest.mark.parametrize(
+    "kind, hidden", [("circuit_naive", 6), ("circuit_gated", 12), ("circuit_leaky", 6)]
+)
 def test_circuit_start_is_the_circuit(tmp_path, kind, hidden):
-    config = small(hidden_dim=hidden, init=kind, init_eps=0.2, use_eos=True)
+    config = small(hidden_dim=hidden, init=kind, init_eps=0.2, use_eos=True, circuit_scale=0.7)
     random = small(hidden_dim=hidden, use_eos=True)
     module = PackModule(
         [MemberSpec(random, 4, tmp_path / "a"), MemberSpec(config, 4, tmp_path / "b")]
     )
     built = build_circuit(kind.removeprefix("circuit_"), config.task_id, 3, 2, hidden, eps=0.2,
-                          seed=4, use_eos=True)  # fmt: skip
+                          seed=4, use_eos=True, scale=0.7)  # fmt: skip
     start = module.member_weights(1)
     assert start.keys() == built.keys()
     for name, value in built.items():

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -204,6 +205,21 @@ def test_analytic_circuits_are_built_and_evaluated_like_trained_models(tmp_path,
         accuracy[kind] = metrics["model"]["accuracy"]
     assert accuracy["circuit_gated"] == 1.0 and accuracy["circuit_naive"] < 0.99, accuracy
 
+    # the leaky circuit through the same path: its scale a training flag, recorded, and W_hh the
+    # naive circuit's (same seed, same frame) times the scale
+    argv = ["train", "--experiment_name", "circuit_leaky", "--output_dir", str(tmp_path),
+            "--task_id", "273", "0", "0", "--input_dim", "3", "--seq_length", "3", "--hidden_dim",
+            "16", "--seeds", "1", "--model_type", "circuit_leaky", "--circuit_scale", "0.3",
+            "--accelerator", "cpu", "--no_progress"]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    assert main(["evaluate", "--models_dir", str(tmp_path / "circuit_leaky"), "--no_figures"]) == 0
+    leaky = load_model(tmp_path / "circuit_leaky" / "model-1" / "checkpoint" / "model.pt")
+    naive = load_model(tmp_path / "circuit_naive" / "model-1" / "checkpoint" / "model.pt")
+    assert leaky.hparams["circuit_scale"] == 0.3 and "circuit_scale" not in naive.hparams
+    np.testing.assert_allclose(leaky.weights["W_hh"], 0.3 * naive.weights["W_hh"], rtol=1e-6)
+    metrics = read_metrics(tmp_path / "circuit_leaky" / "model-1" / "results" / "metrics.json")
+    assert metrics["training"]["train_steps"] == 0 and 0.5 < metrics["model"]["accuracy"] <= 1
+
     # vbpipe analyze input_phase on the two circuits as "models": the naive one leaks inputs into
     # the memories by the end of the input phase, the gated one does not (the known answer).
     out = tmp_path / "input_phase"
@@ -215,6 +231,9 @@ def test_analytic_circuits_are_built_and_evaluated_like_trained_models(tmp_path,
     assert rows["naive"]["contamination_end_of_input"] > 0.01
     assert rows["gated"]["contamination_end_of_input"] < 1e-9
     assert rows["gated"]["linearisation"]["none"] == 1.0
+    assert {"naive circuit", "gated circuit", "leaky circuit"} <= set(rows)
+    assert rows["gated circuit"]["saturated_fraction_input_phase"] > 0
+    assert rows["naive circuit"]["contamination_written_end_of_input"] < 1e-9
     assert (out / "input_phase_growth.png").stat().st_size > 0
 
 

@@ -32,7 +32,8 @@ def test_paper_config_has_the_full_grid_in_readable_variants():
     assert paper.analysis_length == 8 and config.execution.models_per_job == 640
     assert set(config.comparisons) == {"paper_hidden", "copy_vs_varlen", "paper_vs_circuits"}
     circuits = {v.name for v in config.experiments["emt_circuits"].variants}
-    assert "T2-L8-h128-l2_0-thr0.96-circuit_gated" in circuits and len(circuits) == 8
+    assert "T2-L8-h128-l2_0-thr0.96-circuit_gated" in circuits and len(circuits) == 12
+    assert "T2-L8-h128-l2_0-thr0.96-circuit_leaky" in circuits
 
 
 def test_quick_config_is_self_contained():

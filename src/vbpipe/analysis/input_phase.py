@@ -40,7 +40,17 @@ Mechanism:
   column to unit length, which rescales single entries of a cycle without changing the cycle;
   the ratio to ``Φ_W`` does not depend on that.) ``leak_t``: the norm of ``Φ_t`` outside Φ's
   pattern over ``‖Φ‖``.
-- *saturation*: mean ``1 − h_t²`` and the fraction of units with ``|h| > 0.9``.
+- *saturation*: mean ``1 − h_t²`` and the fraction of units with ``|h| > 0.9`` (both reported: a
+  mean gain below 1 can come from many units slightly off the origin or from a few at ±1).
+- *basis-invariant Φ error*: ``‖Φ_W − Φ‖/‖Φ‖`` and ``min_D ‖D⁻¹ Φ_W D − Φ‖/‖Φ‖`` over diagonal
+  ``D`` (:func:`vbpipe.analysis.controls.fit_diagonal_similarity`): the basis normalises each column
+  to unit length, and a rescaling of its columns describes the same network, so only the second
+  is a property of the network (a uniform contraction ``sΦ`` is not a rescaling: on a cycle
+  both errors are ``1 − s``).
+- *contamination by source* (:func:`vbpipe.analysis.controls.contamination_by_source`): the part
+  written by the input arriving at that step (where the input is written), the part carried by
+  earlier inputs, and *mixing*, the carried part beyond the earlier write errors kept at their
+  energy (zero for a network that writes off the ideal and then only shifts).
 - *drives*: RMS of the input drive ``W_ih x_t`` and of the recurrent drive ``W_hh h_{t−1}``.
 - *input alignment*: where ``W_ih``'s data columns land: the share of ``‖Ψ* W_ih‖²`` per slot and
   the share of ``‖W_ih‖²`` outside the span of the basis.
@@ -58,6 +68,7 @@ from matplotlib.figure import Figure
 from .. import recurrence
 from ..evaluation.emt import variable_memory_basis
 from ..taskspec import Task
+from .controls import SATURATION_LEVEL, contamination_by_source, fit_diagonal_similarity
 
 __all__ = [
     "LINEARISATIONS",
@@ -266,13 +277,32 @@ class InputPhaseAnalysis:
     def steps(self) -> np.ndarray:
         return np.arange(self.mean_gain.size)
 
+    def contamination_sources(self) -> dict[str, np.ndarray]:
+        """``written``, ``carried`` and ``mixing`` over steps (module docstring)."""
+        written, carried, mixing = contamination_by_source(
+            self.routing.routing, self.routing.ideal, self.input_dim, self.seq_length
+        )
+        return {"written": written, "carried": carried, "mixing": mixing}
+
+    def phi_errors(self) -> tuple[float, float]:
+        """``(‖Φ_W − Φ‖/‖Φ‖, min_D ‖D⁻¹Φ_W D − Φ‖/‖Φ‖)`` on the kept block."""
+        norm = float(np.linalg.norm(self.phi_kept))
+        if self.phi_kept.size == 0 or norm == 0:
+            return float("nan"), float("nan")
+        fit = fit_diagonal_similarity(self.phi_weights, self.phi_kept)
+        return fit.error_before / norm, fit.error_after / norm
+
     def summary(self) -> dict[str, float]:
-        """Scalars per model: contamination and memory error at the end of the input phase
-        (``t = L − 1``), mean composition strength over input steps ``1..L−1`` and over the
-        first ``L`` output steps, the newest slot's share of the input weights."""
+        """Scalars per model: contamination (and its split by source) and memory error at the end
+        of the input phase (``t = L − 1``), mean composition strength over input steps ``1..L−1``
+        and over the first ``L`` output steps, mean tanh gain and saturated fraction over the
+        input phase and the first ``L`` output steps, the Φ error before and after the diagonal
+        fit, the newest slot's share of the input weights."""
         end = self.seq_length - 1
         inp = slice(1, self.seq_length)
         out = slice(self.seq_length, 2 * self.seq_length)
+        sources = self.contamination_sources()
+        phi_error, phi_error_fit = self.phi_errors()
         return {
             "contamination_end_of_input": float(self.routing.contamination[end]),
             "memory_error_end_of_input": float(self.routing.memory_error[end]),
@@ -283,6 +313,16 @@ class InputPhaseAnalysis:
             "shift_output_phase": float(np.nanmean(self.shift[out])),
             "mean_gain_input_phase": float(np.mean(self.mean_gain[: self.seq_length])),
             "mean_gain_output_phase": float(np.mean(self.mean_gain[out])),
+            "saturated_fraction_input_phase": float(
+                np.mean(self.saturated_fraction[: self.seq_length])
+            ),
+            "saturated_fraction_output_phase": float(np.mean(self.saturated_fraction[out])),
+            "contamination_written_end_of_input": float(sources["written"][end]),
+            "contamination_carried_end_of_input": float(sources["carried"][end]),
+            "mixing_end_of_input": float(sources["mixing"][end]),
+            "contamination_at_first_input": float(self.routing.contamination[0]),
+            "phi_error": phi_error,
+            "phi_error_diagonal_fit": phi_error_fit,
             "newest_slot_input_share": float(self.slot_share[-1]),
             "input_outside_basis_share": float(self.outside_share),
         }
@@ -337,7 +377,7 @@ def analyse_input_phase(
         shift=strengths["shift"],
         leak=strengths["leak"],
         mean_gain=np.mean(1.0 - hidden**2, axis=(1, 2)),
-        saturated_fraction=np.mean(np.abs(hidden) > 0.9, axis=(1, 2)),
+        saturated_fraction=np.mean(np.abs(hidden) > SATURATION_LEVEL, axis=(1, 2)),
         input_drive=rms(drive_in),
         recurrent_drive=rms(drive_rec),
         slot_share=np.asarray(align["slot_share"]),
@@ -394,8 +434,9 @@ def perturbation_growth(
     For each sequence, the product of the step Jacobians ``J_t = diag(1 − h_t²) W_hh`` over output
     steps ``L + start .. L + start + steps − 1``; its singular values to the power ``1/steps``
     (per-step growth), sorted, averaged over sequences. A linear EMT memory keeps one value ≈ 1
-    per memory dimension (neutral: a stored value neither grows nor decays); a memory held in
-    stable saturated states (attractors) has every value below 1. Returns the first ``n_values``
+    per memory dimension (neutral: a stored value neither grows nor decays); a contracting memory,
+    linear (the leaky circuit: every value ``s``) or held in stable saturated states, has every
+    value below 1. Returns the first ``n_values``
     (default all ``N``). ``inputs`` ``(L, B, d)``."""
     w_hh = np.asarray(weights["W_hh"], dtype=np.float64)
     length, batch, d = inputs.shape
@@ -570,32 +611,42 @@ def input_phase_figure(
     title: str | None = None,
     styles: Mapping[str, dict] | None = None,
 ) -> Figure:
-    """Four panels over steps: contamination, composition strength, shift strength, mean gain
-    ``1 − h²``; one line per model (label → analysis). The grey band is the input phase."""
-    fig = Figure(figsize=(12.5, 7.6), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
+    """Six panels over steps: contamination, its mixing part (carried beyond the write errors,
+    :meth:`InputPhaseAnalysis.contamination_sources`), composition strength, shift strength, mean
+    tanh gain ``1 − h²`` and the fraction of units with ``|h| > 0.9``; one line per model (label →
+    analysis). The grey band is the input phase."""
+    fig = Figure(figsize=(12.5, 10.4), layout="constrained")
+    axes = fig.subplots(3, 2, sharex=True)
     panels = [
         ("contamination", "contamination\n(off-window input energy / window energy)", True),
+        ("mixing", "mixing: contamination carried beyond\nthe write errors (0: write, then shift)",
+         True),
         ("composition", "composition passed\n(Ψ*J_tΨ on Ψ*W_hhΨ, Φ's Fᵀ rows)", False),
         ("shift", "shift passed\n(Ψ*J_tΨ on Ψ*W_hhΨ, Φ's shift rows)", False),
         ("mean_gain", "mean tanh gain  ⟨1 − h_t²⟩", False),
-    ]
+        ("saturated_fraction", "saturated fraction\n(units with |h| > 0.9)", False),
+    ]  # fmt: skip
     length = None
     for (key, label, log), ax in zip(panels, axes.flat, strict=True):
         for name, analysis in analyses.items():
             length = analysis.seq_length
-            values = (
-                analysis.routing.contamination if key == "contamination" else getattr(analysis, key)
-            )
+            if key == "contamination":
+                values = analysis.routing.contamination
+            elif key == "mixing":
+                values = analysis.contamination_sources()["mixing"]
+            else:
+                values = getattr(analysis, key)
             style = {"marker": ".", "lw": 1.4, **((styles or {}).get(name, {}))}
             ax.plot(analysis.steps, values, label=name, **style)
         if log:
             ax.set_yscale("symlog", linthresh=1e-4)
+        else:
+            ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         if length is not None:
             ax.axvspan(-0.5, length - 0.5, color="0.85", zorder=0)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("step t (input phase shaded; output phase from t = L)")
     axes[0, 0].legend(fontsize=8, loc="best")
     if title:

@@ -19,15 +19,17 @@ and ``1 <= j <= L/2``. At ``t = np`` (``n >= 2``) the target is ``u_p[j]`` at la
 the never-read ``u_0[j]`` sits at lag ``np``, so the worst-case margin ``μ_t = min_u y_t[j] ŷ_t[j]``
 satisfies ``μ_{np} <= |K((n−1)p)_{jj}| − |K(np)_{jj}|``. Summing over ``n`` telescopes:
 ``Σ_{n>=2} μ_{np} <= |K(p)_{jj}|``. The margins are summable, so they tend to zero: an LTI network
-keeps all outputs right only with a margin that vanishes along the horizon, and any fixed
-perturbation (rounding, tanh, noise) eventually flips outputs. A trained RNN that is ~100 % right
-at horizon 200 therefore uses its nonlinearity.
+keeps all outputs right only with a margin that vanishes along the horizon, and a perturbation of
+fixed absolute size (noise, a precision floor) eventually flips outputs. This is not impossibility
+at a finite horizon: the leaky circuit (:mod:`vbpipe.analysis.leaky`) is LTI and right on every
+sign of T2-T4 at horizon 200 in float64, its margins shrinking geometrically.
 
 Since inputs are i.i.d. ±1 with unit variance, the mean squared error of a filter ``K`` is
 ``Σ_{occurrences} ‖T − K(τ)‖²_F`` (+ const): the MSE-optimal LTI filter (:func:`optimal_lti_filter`)
 is, lag by lag, the average of the task's coefficients at that lag. No LTI network of any size has a
-lower test MSE; its bit accuracy (:func:`expected_bit_accuracy`) is what gradient descent on the MSE
-can reach without using the nonlinearity.
+lower test MSE. Its bit accuracy (:func:`expected_bit_accuracy`) is an accuracy, not a bound on
+an LTI network's accuracy: a network with a higher MSE can have more signs right (the leaky
+circuit).
 """
 
 from __future__ import annotations

@@ -19,12 +19,20 @@ from .base import ConfigError, _as_tuple, _Section
 
 ORIGINAL_HORIZONS = (10, 20, 40, 60, 100)
 
-#: The control keys (``activation``, ``init``, ``init_eps``) at their defaults. :meth:`TrainConfig.to_dict`
-#: leaves a key out while it holds its default, so that every model trained before the keys existed
-#: keeps its hyper-parameters, config.json and stamp (:func:`vbpipe.plan.model_stamp`), and a
-#: checkpoint without them loads as the default.
+#: The control keys (``activation``, ``init``, ``init_eps``, ``circuit_scale``) at their defaults.
+#: :meth:`TrainConfig.to_dict` leaves a key out while it holds its default, so that every model
+#: trained before the keys existed keeps its hyper-parameters, config.json and stamp
+#: (:func:`vbpipe.plan.model_stamp`), and a checkpoint without them loads as the default.
 DEFAULT_INIT_EPS = 1e-3  # vbpipe.circuits.DEFAULT_EPS (no numpy import here)
-CONTROL_DEFAULTS = {"activation": "tanh", "init": "random", "init_eps": DEFAULT_INIT_EPS}
+DEFAULT_CIRCUIT_SCALE = 0.45  # vbpipe.circuits.DEFAULT_SCALE
+CONTROL_DEFAULTS = {
+    "activation": "tanh",
+    "init": "random",
+    "init_eps": DEFAULT_INIT_EPS,
+    "circuit_scale": DEFAULT_CIRCUIT_SCALE,
+}
+#: The hidden units each circuit (``model_type`` or ``init``) needs beyond ``L·d``, in units of ``d``.
+_EXTRA_UNITS = {"circuit_naive": 0, "circuit_gated": 2, "circuit_leaky": 0}
 
 Probability = Annotated[float, Field(gt=0.5, lt=1)]
 # What a user may write (the validators below normalise it), for the generated JSON Schema.
@@ -104,11 +112,12 @@ class TrainConfig(_Section):
         4, ge=0, le=10_000, description="fixed validation batches per model, each epoch"
     )
     log_every: int = Field(50, ge=1, le=1_000_000, description="TensorBoard interval (steps)")
-    model_type: Literal["rnn", "circuit_naive", "circuit_gated"] = Field(
+    model_type: Literal["rnn", "circuit_naive", "circuit_gated", "circuit_leaky"] = Field(
         "rnn",
-        description="rnn: a trained bias-free tanh RNN; circuit_naive / circuit_gated: EMT's "
-        "analytic circuit for the task (built, not trained: vbpipe.circuits), evaluated and drawn "
-        "like a trained model. A circuit needs a fixed seq_length and hidden_dim >= L*d (naive) or "
+        description="rnn: a trained bias-free tanh RNN; circuit_naive / circuit_gated / "
+        "circuit_leaky: EMT's analytic circuit for the task (built, not trained: vbpipe.circuits; "
+        "leaky: the naive circuit with Phi scaled by circuit_scale), evaluated and drawn like a "
+        "trained model. A circuit needs a fixed seq_length and hidden_dim >= L*d (naive, leaky) or "
         "L*d + 2d (gated)",
     )
 
@@ -117,9 +126,10 @@ class TrainConfig(_Section):
         description="tanh: the paper's RNN; linear: the identity instead of tanh (a control: a "
         "linear RNN trained the same way). Models of different activations never share a pack",
     )
-    init: Literal["random", "circuit_naive", "circuit_gated"] = Field(
+    init: Literal["random", "circuit_naive", "circuit_gated", "circuit_leaky"] = Field(
         "random",
-        description="random: PyTorch's default initialisation; circuit_naive / circuit_gated: "
+        description="random: PyTorch's default initialisation; circuit_naive / circuit_gated / "
+        "circuit_leaky: "
         "start training from EMT's analytic circuit for the task (vbpipe.circuits, the model's "
         "seed choosing its frame; a control: does gradient descent keep the circuit?). Needs "
         "model_type rnn, no bias, a fixed seq_length and the circuit's hidden size",
@@ -130,6 +140,14 @@ class TrainConfig(_Section):
         le=10,
         description="the circuit's input scale epsilon for init: circuit_* (W_ih = eps Psi_new, "
         "W_r = Psi_new^T / eps); ignored (and not recorded) with init random",
+    )
+    circuit_scale: float = Field(
+        DEFAULT_CIRCUIT_SCALE,
+        gt=0,
+        le=1,
+        description="the leaky circuit's scale s of Phi (W_hh = s Psi Phi Psi^T), in (0, 1], for "
+        "model_type or init circuit_leaky (docs/input_phase.md); ignored (and not recorded) "
+        "otherwise",
     )
 
     @field_validator("task_id", mode="before")
@@ -182,8 +200,7 @@ class TrainConfig(_Section):
                     f"got {list(self.seq_length)}",
                     "seq_length",
                 )
-            need = self.seq_length * self.input_dim
-            need += 2 * self.input_dim if self.model_type == "circuit_gated" else 0
+            need = (self.seq_length + _EXTRA_UNITS[self.model_type]) * self.input_dim
             if self.hidden_dim < need:
                 raise ConfigError(
                     f"hidden_dim: {self.model_type} needs at least {need} hidden units for "
@@ -211,8 +228,7 @@ class TrainConfig(_Section):
                 f"seq_length: init {self.init} needs a fixed length, got {list(self.seq_length)}",
                 "seq_length",
             )
-        need = self.seq_length * self.input_dim
-        need += 2 * self.input_dim if self.init == "circuit_gated" else 0
+        need = (self.seq_length + _EXTRA_UNITS[self.init]) * self.input_dim
         if self.hidden_dim < need:
             raise ConfigError(
                 f"hidden_dim: init {self.init} needs at least {need} hidden units for "
@@ -261,10 +277,16 @@ class TrainConfig(_Section):
             list(self.seq_length) if isinstance(self.seq_length, tuple) else self.seq_length
         )
         out["curriculum_horizons"] = list(self.curriculum_horizons)
+        unused = {"init_eps": self.init == "random", "circuit_scale": not self.uses_leaky}
         for key, default in CONTROL_DEFAULTS.items():  # absent at their defaults: see the constant
-            if out[key] == default or (key == "init_eps" and self.init == "random"):
+            if out[key] == default or unused.get(key, False):
                 del out[key]
         return out
+
+    @property
+    def uses_leaky(self) -> bool:
+        """Whether ``circuit_scale`` matters: the model is, or starts from, the leaky circuit."""
+        return "circuit_leaky" in (self.model_type, self.init)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

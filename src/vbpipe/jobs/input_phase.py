@@ -1,11 +1,12 @@
 """The input-phase job: how a subset of an experiment's models handle the input phase, beside EMT's
-naive and gated circuits for the same tasks (the science: :mod:`vbpipe.analysis.input_phase`; the
+naive, gated and leaky circuits for the same tasks (the science: :mod:`vbpipe.analysis.input_phase`; the
 findings: ``docs/input_phase.md``).
 
 Per model: the routing of inputs into the variable memories and its contamination, the effective
 operator's composition and shift strengths over the input and output phases, the accuracy with tanh
 replaced by the identity in one phase, and the per-step growth of perturbations in the output phase
-(neutral linear memory ≈ 1, saturated attractors < 1). Per task, the same for both circuits, built with
+(neutral linear memory ≈ 1; a contracting memory, linear or saturated, < 1). Per task, the same for the three circuits
+(the leaky one at its default scale, :data:`vbpipe.circuits.DEFAULT_SCALE`), built with
 the models' hidden size (or the smallest a circuit needs). Writes ``input_phase.json`` and the figures
 named by :func:`vbpipe.results.layout.input_phase_outputs`.
 """
@@ -35,6 +36,7 @@ from ..taskspec import task_label
 CIRCUIT_STYLES = {
     "naive circuit": {"color": "k", "ls": "--"},
     "gated circuit": {"color": "C3", "ls": ":"},
+    "leaky circuit": {"color": "C2", "ls": "-."},
 }
 
 
@@ -63,8 +65,8 @@ def analyze_input_phase(
     seed: int = 0,
 ) -> list[Path]:
     """Analyse ``checkpoints`` (models of fixed length) and, per task label in ``tasks`` (the order
-    of the figures; default: the models' tasks in order of appearance), the naive and gated
-    circuits. A model trained on a length range is refused before any analysis runs."""
+    of the figures; default: the models' tasks in order of appearance), the naive, gated and
+    leaky circuits. A model trained on a length range is refused before any analysis runs."""
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     models = [load_model(path) for path in checkpoints]
@@ -99,7 +101,7 @@ def analyze_input_phase(
         if label in circuits_done:
             continue
         circuits_done.add(label)
-        for kind in ("naive", "gated"):
+        for kind in ("naive", "gated", "leaky"):
             hidden = max(int(hp["hidden_dim"]), min_hidden_dim(kind, d, length))
             weights = build_circuit(kind, task_id, d, length, hidden, seed=1, use_eos=use_eos)
             found = _describe(weights, task_id, d, length, use_eos, inputs)

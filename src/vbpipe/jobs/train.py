@@ -73,10 +73,10 @@ def build_circuit_job(member: dict, config: TrainConfig) -> dict:
 
     kind = config.model_type.removeprefix("circuit_")
     shape = (config.task_id, config.input_dim, config.seq_length, config.hidden_dim)
-    weights = build_circuit(kind, *shape, seed=int(member["seed"]), use_eos=config.use_eos)
-    _, outcome = circuit_checkpoint_fields(
-        kind, *shape, seed=int(member["seed"]), use_eos=config.use_eos
-    )
+    settings = {"seed": int(member["seed"]), "use_eos": config.use_eos}
+    settings["scale"] = config.circuit_scale
+    weights = build_circuit(kind, *shape, **settings)
+    _, outcome = circuit_checkpoint_fields(kind, *shape, **settings)
     outcome = {**outcome, "status": "analytic circuit"}
     path = Path(member["checkpoint"])
     import torch

@@ -1,8 +1,8 @@
 """A member's weights at step 0: PyTorch's default initialisation, or an EMT circuit (``init``).
 
-A circuit start (``init: circuit_naive | circuit_gated``) is the analytic circuit of
-:mod:`vbpipe.circuits` for the member's task, built with its seed (which chooses the circuit's
-random frame) and ``init_eps``, rounded to float32: exactly the weights that ``model_type:
+A circuit start (``init: circuit_naive | circuit_gated | circuit_leaky``) is the analytic circuit
+of :mod:`vbpipe.circuits` for the member's task, built with its seed (which chooses the circuit's
+random frame), ``init_eps`` and (leaky) ``circuit_scale``, rounded to float32: exactly the weights that ``model_type:
 circuit_*`` saves for the same seed and scale. It depends on the member alone, so a pack's
 members keep their exactness whatever their neighbours' starts.
 """
@@ -33,5 +33,6 @@ def initial_weights(config: TrainConfig, seed: int) -> dict[str, torch.Tensor]:
         eps=config.init_eps,
         seed=int(seed),
         use_eos=config.use_eos,
+        scale=config.circuit_scale,
     )
     return {name: torch.as_tensor(value, dtype=torch.float32) for name, value in weights.items()}
