@@ -94,20 +94,23 @@ def _activation_in_place(activation: str):
     return lambda buf, out: np.copyto(out, buf)
 
 
-def output_phase(x_input: np.ndarray, weights, horizon: int, activation="tanh") -> np.ndarray:
-    """CPU: outputs ``(H, S, d)`` float32 over the output phase; ``x_input`` ``(L + 1, S, D_in)``
-    is the input phase and the first output step (zeros, or the EOS flag)."""
+def output_phase(
+    x_input: np.ndarray, weights, horizon: int, activation="tanh", dtype=np.float32
+) -> np.ndarray:
+    """CPU: outputs ``(H, S, d)`` over the output phase, in ``dtype`` (float32: the evaluation's;
+    float64 to study precision); ``x_input`` ``(L + 1, S, D_in)`` is the input phase and the first
+    output step (zeros, or the EOS flag)."""
     act = _activation_in_place(activation)
-    w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+    w = {k: np.asarray(v, dtype=dtype) for k, v in weights.items()}
     w_hh_t = np.ascontiguousarray(w["W_hh"].T)
     w_r_t = np.ascontiguousarray(w["W_r"].T)
     b_h, b_r = w.get("b_h"), w.get("b_r")
     steps, n_seq, _ = x_input.shape
-    drive = np.matmul(x_input.astype(np.float32), np.ascontiguousarray(w["W_ih"].T))
+    drive = np.matmul(x_input.astype(dtype), np.ascontiguousarray(w["W_ih"].T))
     if b_h is not None:
         drive += b_h
-    state = np.zeros((n_seq, w_hh_t.shape[0]), dtype=np.float32)
-    out = np.empty((horizon, n_seq, w_r_t.shape[1]), dtype=np.float32)
+    state = np.zeros((n_seq, w_hh_t.shape[0]), dtype=dtype)
+    out = np.empty((horizon, n_seq, w_r_t.shape[1]), dtype=dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         for t in range(steps):  # input phase, then output step 0 (its input is 0 or EOS)
             buf = np.matmul(state, w_hh_t)

@@ -43,6 +43,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..evaluation.accuracy import draw_test_set, evaluate_accuracy, input_phase, output_targets
+from ..recurrence import output_phase
 from ..taskspec import Task
 from .linear_limits import expected_bit_accuracy, target_coefficients
 
@@ -185,19 +186,9 @@ def predicted_loss_step(
 
 
 def float64_outputs(weights: Mapping[str, np.ndarray], x_input: np.ndarray, horizon: int):
-    """Outputs ``(H, S, d)`` of the bias-free tanh RNN in float64, the evaluation's forward pass
-    (:func:`vbpipe.evaluation.accuracy.evaluate_accuracy`) at double precision."""
-    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    drive = np.asarray(x_input, dtype=np.float64) @ w["W_ih"].T
-    state = np.zeros((drive.shape[1], w["W_hh"].shape[0]))
-    for t in range(drive.shape[0]):
-        state = np.tanh(drive[t] + state @ w["W_hh"].T)
-    out = np.empty((horizon, drive.shape[1], w["W_r"].shape[0]))
-    out[0] = state @ w["W_r"].T
-    for k in range(1, horizon):
-        state = np.tanh(state @ w["W_hh"].T)
-        out[k] = state @ w["W_r"].T
-    return out
+    """Outputs ``(H, S, d)`` of the bias-free tanh RNN in float64: the evaluation's forward pass
+    (:func:`vbpipe.recurrence.output_phase`) at double precision."""
+    return output_phase(x_input, weights, horizon, dtype=np.float64)
 
 
 def simulated_accuracy(
