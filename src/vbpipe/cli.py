@@ -223,6 +223,7 @@ def _check_accelerator(accelerator: str) -> str:
 
 def run_train(args) -> int:
     from .jobs.train import train_pack_job
+    from .jobs.train_records import record_members
     from .plan import disk_state, model_stamp, training_code
 
     config = config_from_args(args)
@@ -280,13 +281,16 @@ def run_train(args) -> int:
     )
     outcomes = {}
     for i, pack in enumerate(packs, 1):
-        result = train_pack_job(
-            pack,
-            accelerator=args.accelerator,
-            threads=args.threads,
-            progress=not args.no_progress,
-            save_every_steps=args.save_every,
-        )
+        try:
+            result = train_pack_job(
+                pack,
+                accelerator=args.accelerator,
+                threads=args.threads,
+                progress=not args.no_progress,
+                save_every_steps=args.save_every,
+            )
+        finally:
+            record_members(pack, device)
         outcomes.update(result)
         for path, outcome in result.items():
             print(

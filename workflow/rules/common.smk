@@ -71,7 +71,7 @@ def target_jobs_of(argv):
 
 def pack_records():
     if workflow.is_main_process:
-        plan = plan_training(CONFIG, FINGERPRINT["train_pack"])
+        plan = plan_training(CONFIG)  # stamps: vbpipe.plan.training_code(), as vbpipe train
         records = [
             {"name": p.name, "members": p.spec(), "states": list(p.states)}
             for p in plan.packs
