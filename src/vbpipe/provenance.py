@@ -80,7 +80,17 @@ def code_checkout_state() -> tuple[str | None, bool | None]:
     return commit, dirty
 
 
+@cache
+def _versions() -> tuple:
+    return tuple(library_versions_uncached().items())
+
+
 def library_versions() -> dict[str, str | None]:
+    """vbpipe, Python and :data:`LIBRARIES` versions (read once per process)."""
+    return dict(_versions())
+
+
+def library_versions_uncached() -> dict[str, str | None]:
     """vbpipe, Python and :data:`LIBRARIES` versions, from package metadata (nothing imported)."""
     versions: dict[str, str | None] = {"vbpipe": __version__, "python": platform.python_version()}
     for name in LIBRARIES:
@@ -101,6 +111,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
+@cache
 def device_name(device: str | None) -> str | None:
     """A readable name of ``device`` (``cpu``, ``cuda``, ``cuda:1``): the CPU model, or the GPU's
     name when torch is already loaded; None when unknown."""
