@@ -31,6 +31,7 @@ from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
 from .results import layout
+from .runs_cli import add_runs_parser
 from .taskspec import TaskIdError, parse_task_id
 
 
@@ -351,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub)
     add_aggregate_parser(sub)
     add_analyze_parser(sub)
+    add_runs_parser(sub)
     return parser
 
 

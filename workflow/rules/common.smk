@@ -71,7 +71,9 @@ def target_jobs_of(argv):
 
 def pack_records():
     if workflow.is_main_process:
-        plan = plan_training(CONFIG)  # stamps: vbpipe.plan.training_code(), as vbpipe train
+        plan = plan_training(
+            CONFIG
+        )  # stamps: vbpipe.plan.training_code(), as vbpipe train
         records = [
             {"name": p.name, "members": p.spec(), "states": list(p.states)}
             for p in plan.packs
@@ -394,6 +396,18 @@ def comparison_spec(wildcards):
     }
 
 
+def planned_seeds(experiments):
+    """[experiment, variant, n_seeds] of every variant: the runs table's seeds planned."""
+    return [[e.name, v.name, len(v.seeds)] for e in experiments for v in e.variants]
+
+
+def experiment_planned_seeds(wildcards):
+    return planned_seeds([EXPERIMENTS[wildcards.experiment]])
+
+
+PLANNED_SEEDS = planned_seeds(EXPERIMENTS.values())
+
+
 # ---- targets -----------------------------------------------------------------------------------------
 def all_targets():
     targets = []
@@ -422,6 +436,11 @@ def all_targets():
                 f"results/{name}/tables/table1_vs_paper.csv",
                 f"results/{name}/paper_figures/table1_vs_paper.png",
             ]
+        targets += [
+            layout.experiment_file(name, kind)
+            for kind in ("runs_csv", "runs_markdown", "runs_figure")
+        ]
+    targets += [layout.runs_file(kind) for kind in ("csv", "markdown", "figure")]
     for name in CONFIG.comparisons:
         targets.append(layout.comparison_file(name, "statistics"))
     return targets
