@@ -32,6 +32,7 @@ from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
 from .results import layout
 from .runs_cli import add_runs_parser
+from .sweep import add_sweep_parser
 from .taskspec import TaskIdError, parse_task_id
 
 
@@ -353,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_aggregate_parser(sub)
     add_analyze_parser(sub)
     add_runs_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
@@ -364,7 +366,11 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "overrides"):  # vbpipe sweep: KEY=VALUES anywhere on the line
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except VbpipeError as error:
