@@ -8,8 +8,8 @@ import sys
 
 import pytest
 import yaml
-
 from helpers.workflow import copy_project, scheduled
+
 from vbpipe import sweep
 from vbpipe.cli import main
 from vbpipe.config.experiments import load_workflow_config
