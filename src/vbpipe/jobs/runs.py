@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..fileio import save_figure, write_text
 from ..results.table import read_table
-from ..runs import changed_columns, format_csv, format_markdown, runs_table
+from ..runs import changed_columns, format_csv, format_markdown, only_changed, runs_table
 
 #: Figure axes besides the swept parameters (label -> runs-table column).
 METRIC_AXES = {"accuracy": "accuracy_mean", "spectral error (rad)": "spectral_error_mean"}
@@ -38,11 +38,12 @@ def runs_table_job(
     figure: str | Path,
     title: str = "",
 ) -> None:
-    """``planned``: ``[experiment, variant, n_seeds]`` per variant the config plans."""
+    """``planned``: ``[experiment, variant, n_seeds]`` per variant the config plans. The CSV holds
+    every column; the markdown only the parameters that differ between rows."""
     import pandas as pd
 
     tidy = pd.concat([read_table(path) for path in tables], ignore_index=True)
     table = runs_table(tidy, planned={(e, v): int(n) for e, v, n in planned})
     write_text(csv, format_csv(table))
-    write_text(markdown, format_markdown(table))
+    write_text(markdown, format_markdown(only_changed(table)))  # for people: what differs
     save_figure(runs_figure(table, title), figure)
