@@ -71,9 +71,9 @@ def target_jobs_of(argv):
 
 def pack_records():
     if workflow.is_main_process:
-        plan = plan_training(
-            CONFIG
-        )  # stamps: vbpipe.plan.training_code(), as vbpipe train
+        # stamped with vbpipe.plan.training_code(), as `vbpipe train` stamps: not with this
+        # script's closure, which holds file names and records that cannot change a model
+        plan = plan_training(CONFIG)
         records = [
             {"name": p.name, "members": p.spec(), "states": list(p.states)}
             for p in plan.packs
