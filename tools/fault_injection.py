@@ -67,6 +67,7 @@ TIMING = {
     "created_at",
     "timestamp",
     "evaluated_at",
+    "provenance",  # where and when a result was made (host, commit, Slurm job), not what
 }
 
 

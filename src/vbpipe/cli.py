@@ -31,6 +31,8 @@ from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
 from .results import layout
+from .runs_cli import add_runs_parser
+from .sweep import add_sweep_parser
 from .taskspec import TaskIdError, parse_task_id
 
 
@@ -224,6 +226,7 @@ def _check_accelerator(accelerator: str) -> str:
 
 def run_train(args) -> int:
     from .jobs.train import train_pack_job
+    from .jobs.train_records import record_members
     from .plan import disk_state, model_stamp, training_code
 
     config = config_from_args(args)
@@ -281,13 +284,16 @@ def run_train(args) -> int:
     )
     outcomes = {}
     for i, pack in enumerate(packs, 1):
-        result = train_pack_job(
-            pack,
-            accelerator=args.accelerator,
-            threads=args.threads,
-            progress=not args.no_progress,
-            save_every_steps=args.save_every,
-        )
+        try:
+            result = train_pack_job(
+                pack,
+                accelerator=args.accelerator,
+                threads=args.threads,
+                progress=not args.no_progress,
+                save_every_steps=args.save_every,
+            )
+        finally:
+            record_members(pack, device)
         outcomes.update(result)
         for path, outcome in result.items():
             print(
@@ -348,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub)
     add_aggregate_parser(sub)
     add_analyze_parser(sub)
+    add_runs_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
@@ -359,7 +367,11 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "overrides"):  # vbpipe sweep: KEY=VALUES anywhere on the line
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except VbpipeError as error:

@@ -114,6 +114,11 @@ def test_tiny_workflow_runs_through_slurm_and_reruns_nothing(tmp_path):
     assert all(r[2] == "COMPLETED" for r in jobs), accounting
     assert len({r[1] for r in jobs}) == 1  # all submitted by this one Snakemake run (its run uuid)
 
+    # the profile's efficiency report and the kept logs of successful jobs (issue 16)
+    assert list((project / "results" / "logs" / "slurm").glob("efficiency_report_*.csv"))
+    kept = [p for p in (project / ".snakemake" / "slurm_logs").rglob("*") if p.is_file()]
+    assert len(kept) >= len(jobs), kept
+
     again = subprocess.run(
         [*command, "-n"], cwd=project, capture_output=True, text=True, timeout=300, env=env
     )

@@ -249,6 +249,8 @@ def test_report_builds_from_the_tiny_run(finished_run):
         "test_sample.png",
         "example_persistence_diagrams.png",
         "betti_curves.png",
+        "runs.csv",
+        "runs_parallel_coordinates.png",
     ):
         assert name in html, name
     assert "variable-memory basis" in html  # a caption made it in
@@ -273,9 +275,13 @@ def test_the_report_renders_in_a_browser(finished_run, tmp_path):
     assert record["figures"] >= 40 and not record["broken"], record["broken"]
     assert not record["caption_errors"], f"captions with RST errors: {record['caption_errors']}"
     tables = {Path(path).name: rows for path, rows in record["tables"].items()}
-    assert set(tables) == {"table1.csv"} and len(record["tables"]) == 2, sorted(record["tables"])
-    for rows in record["tables"].values():
-        assert rows[0].startswith("task,task_id,") and len(rows) >= 2, rows
+    # Table 1 and the runs table per experiment (2 + 2), and the runs table across experiments
+    assert set(tables) == {"table1.csv", "runs.csv"} and len(record["tables"]) == 5, sorted(
+        record["tables"]
+    )
+    for path, rows in record["tables"].items():
+        head = "experiment,variant," if path.endswith("runs.csv") else "task,task_id,"
+        assert rows[0].startswith(head) and len(rows) >= 2, rows
     shown = record["shown"]
     assert shown["category"] and shown["figure"].endswith(".png"), shown
     assert all(width > 0 for _, width in shown["images"]), shown["images"]

@@ -127,3 +127,66 @@ rule paper_figures:
         code=FINGERPRINT["paper_figures"],
     script:
         "../scripts/paper_figures.py"
+
+
+# The runs table (vbpipe.runs, as `vbpipe runs` prints it): one row per variant with its parameters,
+# seeds done / planned, accuracy and spectral error (mean ± 95% interval over seeds), and its
+# parallel-coordinates figure; per experiment and across the experiments of this run.
+rule runs_table:
+    input:
+        tables=[layout.experiment_file("{experiment}", "table")],
+    output:
+        csv=report(
+            layout.experiment_file("{experiment}", "runs_csv"),
+            caption="../report/runs_table.rst",
+            category="{experiment}",
+            subcategory="tables",
+        ),
+        markdown=layout.experiment_file("{experiment}", "runs_markdown"),
+        figure=report(
+            layout.experiment_file("{experiment}", "runs_figure"),
+            caption="../report/runs_parallel_coordinates.rst",
+            category="{experiment}",
+            subcategory="tables",
+        ),
+    log:
+        layout.experiment_file("{experiment}", "runs_table_log"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        planned=experiment_planned_seeds,
+        title="{experiment}",
+        code=FINGERPRINT["runs_table"],
+    script:
+        "../scripts/runs_table.py"
+
+
+rule runs_table_all:
+    input:
+        tables=[layout.experiment_file(name, "table") for name in EXPERIMENTS],
+    output:
+        csv=report(
+            layout.runs_file("csv"),
+            caption="../report/runs_table.rst",
+            category="runs",
+            subcategory="all experiments",
+        ),
+        markdown=layout.runs_file("markdown"),
+        figure=report(
+            layout.runs_file("figure"),
+            caption="../report/runs_parallel_coordinates.rst",
+            category="runs",
+            subcategory="all experiments",
+        ),
+    log:
+        layout.runs_file("runs_table_log"),
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        planned=PLANNED_SEEDS,
+        title="all experiments",
+        code=FINGERPRINT["runs_table"],
+    script:
+        "../scripts/runs_table.py"

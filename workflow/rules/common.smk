@@ -71,7 +71,9 @@ def target_jobs_of(argv):
 
 def pack_records():
     if workflow.is_main_process:
-        plan = plan_training(CONFIG, FINGERPRINT["train_pack"])
+        # stamped with vbpipe.plan.training_code(), as `vbpipe train` stamps: not with this
+        # script's closure, which holds file names and records that cannot change a model
+        plan = plan_training(CONFIG)
         records = [
             {"name": p.name, "members": p.spec(), "states": list(p.states)}
             for p in plan.packs
@@ -413,6 +415,18 @@ def comparison_spec(wildcards):
     }
 
 
+def planned_seeds(experiments):
+    """[experiment, variant, n_seeds] of every variant: the runs table's seeds planned."""
+    return [[e.name, v.name, len(v.seeds)] for e in experiments for v in e.variants]
+
+
+def experiment_planned_seeds(wildcards):
+    return planned_seeds([EXPERIMENTS[wildcards.experiment]])
+
+
+PLANNED_SEEDS = planned_seeds(EXPERIMENTS.values())
+
+
 # ---- targets -----------------------------------------------------------------------------------------
 def all_targets():
     targets = []
@@ -437,6 +451,11 @@ def all_targets():
             controls=experiment.has_controls,
             reproduction=experiment.reproduces_paper,
         )
+        targets += [
+            layout.experiment_file(name, kind)
+            for kind in ("runs_csv", "runs_markdown", "runs_figure")
+        ]
+    targets += [layout.runs_file(kind) for kind in ("csv", "markdown", "figure")]
     for name in CONFIG.comparisons:
         targets.append(layout.comparison_file(name, "statistics"))
     return targets

@@ -1,11 +1,16 @@
-"""Snakemake shim: train one pack of models (vbpipe.jobs.train.train_pack_job)."""
+"""Snakemake shim: train one pack of models (vbpipe.jobs.train.train_pack_job), then record each
+finished member's provenance and TensorBoard HParams (vbpipe.jobs.train_records)."""
 
 from vbpipe.jobs.logs import log_to
 from vbpipe.jobs.train import train_pack_job
+from vbpipe.jobs.train_records import record_members, training_device
 
 with log_to(snakemake.log[0]):
-    train_pack_job(
-        snakemake.params.members,
-        accelerator=snakemake.params.accelerator,
-        threads=snakemake.threads,
-    )
+    try:
+        train_pack_job(
+            snakemake.params.members,
+            accelerator=snakemake.params.accelerator,
+            threads=snakemake.threads,
+        )
+    finally:
+        record_members(snakemake.params.members, training_device(snakemake.params.accelerator))

@@ -31,9 +31,11 @@ from ..devices import resolve_device
 from ..errors import VbpipeError
 from ..evaluation.evaluate import blas_threads_limited, evaluate_loaded
 from ..fileio import write_json, write_npz
+from ..provenance import collect
 from ..results.errors import ResultsError
 from ..results.layout import ARRAYS_NAME, METRICS_NAME
 from ..results.records import EvaluationJob, EvaluationSettings, checkpoint_fingerprint
+from ..sidecar import read_sidecar
 
 PathLike = str | os.PathLike
 
@@ -117,6 +119,14 @@ def evaluate_models(
     return report
 
 
+def evaluation_provenance(checkpoint: PathLike, device: str) -> dict:
+    """``metrics.json``'s ``provenance``: this evaluation's (:func:`vbpipe.provenance.collect`)
+    and the training's, copied from the checkpoint's ``model.json`` (None for a model trained
+    before vbpipe recorded it). A record only: nothing reruns when it changes."""
+    sidecar = read_sidecar(checkpoint) or {}
+    return {"evaluation": collect(device), "training": sidecar.get("provenance")}
+
+
 def _evaluate_one(job, position, settings, device, on_error, report, log) -> None:
     """Evaluate one model of a block and write its files (see :func:`evaluate_models`)."""
     clear_results(job.results_dir)
@@ -136,6 +146,7 @@ def _evaluate_one(job, position, settings, device, on_error, report, log) -> Non
         )
         log(f"{position} {job.identity.label}: FAILED: {message}")
         return
+    metrics["provenance"] = evaluation_provenance(job.checkpoint, device)
     write_npz(job.results_dir / ARRAYS_NAME, arrays, compresslevel=0)
     write_json(job.results_dir / METRICS_NAME, metrics)
     report.evaluated.append(job)

@@ -65,6 +65,10 @@ GLOBAL_FIGURES = tuple(GLOBAL_FIGURE_KINDS.values())
 PAPER_FIGURES_DIRNAME = "paper_figures"
 ANALYSIS_DIRNAME = "analysis"
 COMPARISON_DIRNAME = "comparison"
+RUNS_DIRNAME = "runs"  # the runs table across experiments (vbpipe runs, the report)
+RUNS_CSV_NAME = "runs.csv"
+RUNS_MARKDOWN_NAME = "runs.md"
+RUNS_FIGURE_NAME = "runs_parallel_coordinates.png"
 
 #: Per-model figures drawn for every model.
 MODEL_FIGURES = ("test_sample.png", "accuracy_per_step.png", "eigenspectrum_full.png")
@@ -264,6 +268,15 @@ EXPERIMENT_FILES = {
     "global_dir": GLOBAL_DIRNAME,
     "paper_dir": PAPER_FIGURES_DIRNAME,
     "analysis_dir": ANALYSIS_DIRNAME,
+    "runs_csv": f"{TABLES_DIRNAME}/{RUNS_CSV_NAME}",
+    "runs_markdown": f"{TABLES_DIRNAME}/{RUNS_MARKDOWN_NAME}",
+    "runs_figure": f"{GLOBAL_DIRNAME}/{RUNS_FIGURE_NAME}",
+}
+#: Files of the runs table across experiments, relative to ``runs/`` (:func:`runs_file`).
+RUNS_FILES = {
+    "csv": RUNS_CSV_NAME,
+    "markdown": RUNS_MARKDOWN_NAME,
+    "figure": RUNS_FIGURE_NAME,
 }
 #: Files of one comparison, relative to ``comparison/{name}/`` (:func:`comparison_file`).
 COMPARISON_FILES = {
@@ -317,6 +330,11 @@ def experiment_file(experiment, name: str, root: PathLike = RESULTS_ROOT) -> str
     """An experiment's file: a key of :data:`EXPERIMENT_FILES` or ``{job}_log`` /
     ``{job}_benchmark``."""
     return _join(root, experiment, _relative(EXPERIMENT_FILES, name, "experiment"))
+
+
+def runs_file(what: str, root: PathLike = RESULTS_ROOT) -> str:
+    """A file of the runs table across experiments: a key of :data:`RUNS_FILES` or ``{job}_log``."""
+    return _join(root, RUNS_DIRNAME, _relative(RUNS_FILES, what, "runs"))
 
 
 def comparison_file(name, what: str, root: PathLike = RESULTS_ROOT) -> str:

@@ -257,6 +257,12 @@ METRICS_TOP = (
     "lengths",
 )
 
+#: Optional top-level key (absent in results from before it): where the model was trained and
+#: evaluated (git commit, host, device, Slurm job, versions; :mod:`vbpipe.provenance`). A record
+#: beside the result, never an input: nothing is recomputed when it changes.
+PROVENANCE_KEY = "provenance"
+PROVENANCE_PARTS = ("evaluation", "training")
+
 #: Arrays of ``arrays.npz`` for the whole model.
 MODEL_ARRAYS = ("accuracy_per_step", "eigenvalues_whh", "singular_values_whh")
 #: Arrays of ``arrays.npz`` per evaluated length, stored as ``{name}_seq{L}``.
@@ -355,7 +361,19 @@ def validate_metrics(record, path: PathLike = "metrics.json") -> dict:
             raise ResultsError(f"{path}: lengths[{i}] lacks {missing}")
         for key in LENGTH_FIELDS:
             _check_number(entry[key], f"lengths[{i}].{key}", path)
+    provenance = record.get(PROVENANCE_KEY)
+    if provenance is not None and (
+        not isinstance(provenance, dict) or sorted(provenance) != list(PROVENANCE_PARTS)
+    ):
+        raise ResultsError(f"{path}: provenance must be an object of {list(PROVENANCE_PARTS)}")
     return record
+
+
+def metrics_provenance(record: Mapping) -> dict:
+    """``{"evaluation": ..., "training": ...}`` of a metrics record: where the model was trained
+    and evaluated (:mod:`vbpipe.provenance`); each None when not recorded (older results)."""
+    provenance = record.get(PROVENANCE_KEY) or {}
+    return {part: provenance.get(part) for part in PROVENANCE_PARTS}
 
 
 def _parse_constant(name):
