@@ -274,3 +274,31 @@ for experiment in EXPERIMENTS.values():
                 code=FINGERPRINT["analyze_variable_length"],
             script:
                 "../scripts/analyze_variable_length.py"
+
+    if analysis.census:
+
+        rule:
+            name:
+                rule_name("analyze_census", experiment.name)
+            input:
+                **experiment_results(experiment.name),
+                checkpoints=experiment_models(experiment, "checkpoint"),
+            output:
+                analysis_outputs(experiment.name, "census", layout.CENSUS_OUTPUTS),
+            log:
+                layout.experiment_file(experiment.name, "analyze_census_log"),
+            benchmark:
+                layout.experiment_file(experiment.name, "analyze_census_benchmark")
+            conda:
+                ENV
+            threads: EXECUTION.threads
+            params:
+                names=[
+                    f"{v.name}/model-{seed}"
+                    for v in experiment.variants
+                    for seed in v.seeds
+                ],
+                settings=census_settings(experiment),
+                code=FINGERPRINT["analyze_census"],
+            script:
+                "../scripts/analyze_census.py"

@@ -249,9 +249,30 @@ def analysis_length(wildcards):
 
 
 def analysis_settings(name):
+    """The analysis section as the cross-model analyses read it; the census' own keys are left
+    out, so that a census setting reruns the census only."""
     experiment = EXPERIMENTS[name]
-    return experiment.analysis.model_dump(mode="json") | {
+    settings = experiment.analysis.model_dump(mode="json")
+    return {k: v for k, v in settings.items() if not k.startswith("census")} | {
         "seq_length": experiment.analysis_length
+    }
+
+
+def census_settings(experiment):
+    """What the census job reads: its thresholds, horizons and sequences, the swept keys (its
+    cells) and the analysis length."""
+    analysis = experiment.analysis
+    return {
+        "thresholds": {
+            "chance_accuracy": analysis.census_chance_accuracy,
+            "solved_accuracy": analysis.census_solved_accuracy,
+            "max_spectral_error": analysis.census_max_spectral_error,
+            "max_radius": analysis.census_max_radius,
+        },
+        "horizons": list(analysis.census_horizons),
+        "n_sequences": analysis.census_sequences,
+        "swept": list(experiment.swept),
+        "seq_length": experiment.analysis_length,
     }
 
 
@@ -339,6 +360,7 @@ CAPTIONS = {
     "variable_length_per_step.png": "variable_length_per_step.rst",
     "variable_length_roots.png": "variable_length_roots.rst",
     "controls.png": "controls.rst",
+    "census.png": "census.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }
