@@ -89,8 +89,16 @@ class CensusThresholds:
         return asdict(self)
 
 
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):  # None, pandas' NA
+        return float("nan")
+
+
 def _floats(values) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float).ravel()
+    """A float array of ``values``; a missing value (None, NaN, pandas' NA) is NaN."""
+    return np.array([_float(v) for v in np.ravel(np.asarray(values, dtype=object))], dtype=float)
 
 
 def classify(
