@@ -260,7 +260,7 @@ def census_figure(
     ax.invert_yaxis()
     ax.set_xlabel("fraction of models")
     ax.set_title("(a) mechanism per cell")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
 
     horizons = sorted(horizon_curves)
@@ -272,6 +272,7 @@ def census_figure(
         mask = classes == mechanism
         if mask.any():
             ax.scatter(radius[mask], late[mask], color=_COLOURS[mechanism], label=mechanism, s=25)
+    ax.legend(loc="lower left", fontsize=8)
     ax.axvline(th.max_radius, color="k", lw=0.8, ls="--")
     ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
     ax.set_xlabel("spectral radius of W_hh")
