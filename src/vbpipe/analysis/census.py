@@ -274,6 +274,11 @@ def census_figure(
             ax.scatter(radius[mask], late[mask], color=_COLOURS[mechanism], label=mechanism, s=25)
     ax.legend(loc="lower left", fontsize=8)
     ax.axvline(th.max_radius, color="k", lw=0.8, ls="--")
+    finite = radius[np.isfinite(radius)]
+    low = min([th.max_radius, *finite]) - 0.05
+    high = max([th.max_radius, *finite]) + 0.05
+    ax.set_xlim(low, high)  # a margin around the threshold: radii 1 + 1e-9 read as 1
+    ax.ticklabel_format(axis="x", useOffset=False)
     ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
     ax.set_xlabel("spectral radius of W_hh")
     ax.set_ylabel(f"accuracy over the last {int(LATE_FRACTION * 100)}% of {longest} steps")
