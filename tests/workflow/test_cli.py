@@ -241,3 +241,28 @@ def test_every_stage_has_a_subcommand():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     assert {"train", "evaluate", "analyze", "task"} <= set(commands)
+
+
+def test_census_through_the_cli(tmp_path, capsys):
+    """vbpipe analyze census on a run trained and evaluated by the CLI (no variants: checkpoints
+    found under the run's directory); a bad threshold is refused in one line before any work."""
+    assert main([*ARGS, "--output_dir", str(tmp_path)]) == 0
+    exp = tmp_path / "exp"
+    argv = ["evaluate", "--models_dir", str(exp), "--n_batches", "1", "--no_figures"]
+    assert main(argv) == 0
+    source = ["--table_file", str(exp / "evaluation_table.csv"),
+              "--arrays_file", str(exp / "evaluation_arrays.npz")]  # fmt: skip
+    capsys.readouterr()
+    assert main(["analyze", "census", *source, "--chance_accuracy", "0.95"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chance_accuracy < solved_accuracy" in err
+    assert not (exp / "analysis" / "census").exists()
+    argv = ["analyze", "census", *source, "--horizons", "300", "--n_sequences", "16"]
+    assert main(argv) == 0
+    models = pd.read_csv(exp / "analysis" / "census" / "census_models.csv")
+    table = pd.read_csv(exp / "evaluation_table.csv")
+    assert sorted(models["seed"]) == [5, 1005]
+    assert list(models["accuracy"]) == pytest.approx(list(table["accuracy"]))
+    assert set(models["mechanism"]) <= {"collapsed", "emt_linear", "contracting", "other"}
+    assert {"accuracy_h300", "late_accuracy_h300", "holds_at_h300"} <= set(models.columns)
+    assert (exp / "analysis" / "census" / "census.png").stat().st_size > 0

@@ -169,6 +169,19 @@ def test_figure_only_change_redraws_that_figure_only(finished_run, tmp_path):
     assert scheduled(snakemake(clone, "-n", env=env)) == {"global_figures": 1, "default": 1}
 
 
+def test_census_setting_reruns_the_census_only(finished_run, tmp_path):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    _edit_config(
+        clone,
+        lambda c: (
+            c["experiments"]["tiny_a"]
+            .setdefault("analysis", {})
+            .__setitem__("census_max_spectral_error", 0.1)
+        ),
+    )
+    assert scheduled(snakemake(clone, "-n", env=env)) == {"analyze_census_tiny_a": 1, "default": 1}
+
+
 def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_path):
     clone, env = clone_of(finished_run, tmp_path / "clone")
     _edit_config(

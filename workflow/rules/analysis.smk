@@ -1,5 +1,6 @@
 # Cross-model analyses per experiment, read from its tidy table and arrays (eigenvalue statistics,
-# embeddings, persistent homology, diagnostics, fixed points, controls, variable length), and
+# embeddings, persistent homology, diagnostics, fixed points, controls, variable length, the
+# mechanism census), and
 # comparisons across experiments or across the values of a swept key of one experiment. Every output
 # comes from vbpipe.results.layout, the same functions `rule all` asks through. Analyses whose file
 # names are fixed (or vary only with the embedding method, a wildcard) are wildcard rules; the three
@@ -135,6 +136,27 @@ rule analyze_variable_length:
         code=FINGERPRINT["analyze_variable_length"],
     script:
         "../scripts/analyze_variable_length.py"
+
+
+rule analyze_census:
+    input:
+        **experiment_results("{experiment}"),
+        checkpoints=experiment_checkpoints,
+    output:
+        analysis_outputs("{experiment}", "census", layout.CENSUS_OUTPUTS),
+    log:
+        layout.experiment_file("{experiment}", "analyze_census_log"),
+    benchmark:
+        layout.experiment_file("{experiment}", "analyze_census_benchmark")
+    conda:
+        ENV
+    threads: EXECUTION.threads
+    params:
+        names=census_names,
+        settings=census_settings,
+        code=FINGERPRINT["analyze_census"],
+    script:
+        "../scripts/analyze_census.py"
 
 
 rule compare:

@@ -251,8 +251,11 @@ def analysis_length(wildcards):
 
 
 def analysis_settings(name):
+    """The analysis section as the cross-model analyses read it; the census' own keys are left
+    out, so that a census setting reruns the census only."""
     experiment = EXPERIMENTS[name]
-    return experiment.analysis.model_dump(mode="json") | {
+    settings = experiment.analysis.model_dump(mode="json")
+    return {k: v for k, v in settings.items() if not k.startswith("census")} | {
         "seq_length": experiment.analysis_length
     }
 
@@ -272,6 +275,34 @@ def fixed_point_checkpoints(wildcards):
 
 def fixed_point_names(wildcards):
     return fixed_point_models(EXPERIMENTS[wildcards.experiment], "name")
+
+
+def census_settings(wildcards):
+    """What the census job reads: its thresholds, horizons and sequences, the swept keys (its
+    cells) and the analysis length."""
+    experiment = EXPERIMENTS[wildcards.experiment]
+    analysis = experiment.analysis
+    return {
+        "thresholds": {
+            "chance_accuracy": analysis.census_chance_accuracy,
+            "solved_accuracy": analysis.census_solved_accuracy,
+            "max_spectral_error": analysis.census_max_spectral_error,
+            "max_radius": analysis.census_max_radius,
+        },
+        "horizons": list(analysis.census_horizons),
+        "n_sequences": analysis.census_sequences,
+        "swept": list(experiment.swept),
+        "seq_length": experiment.analysis_length,
+    }
+
+
+def census_names(wildcards):
+    experiment = EXPERIMENTS[wildcards.experiment]
+    return [
+        f"{v.name}/{layout.model_dirname(seed)}"
+        for v in experiment.variants
+        for seed in v.seeds
+    ]
 
 
 def experiment_results(name):
@@ -358,6 +389,7 @@ CAPTIONS = {
     "variable_length_per_step.png": "variable_length_per_step.rst",
     "variable_length_roots.png": "variable_length_roots.rst",
     "controls.png": "controls.rst",
+    "census.png": "census.rst",
     "comparison_spectra.png": "comparison_spectra.rst",
     "comparison_metrics.png": "comparison_metrics.rst",
 }

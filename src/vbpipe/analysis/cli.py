@@ -42,6 +42,7 @@ SUBCOMMANDS = (
     "fixed_points",
     "input_phase",
     "variable_length",
+    "census",
 )
 DISTANCES = ("chi2", "kl", "bhattacharyya", "hausdorff", "procrustes")
 #: ``--eigenvalue_key`` values (this project's earlier flag) and the spectrum each selects.
@@ -357,6 +358,45 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
         help="output directory (default: <experiment>/analysis/variable_length/)",
     )
     p.set_defaults(func=_cmd_variable_length)
+
+    p = sub.add_parser(
+        "census",
+        help="every model classified by mechanism (collapsed, emt_linear, contracting, other)",
+        description="The mechanism census (vbpipe.analysis.census): each model's class from its "
+        "accuracy, unit-circle counts, spectral error and spectral radius; rates per cell with "
+        "Wilson intervals; accuracy at long horizons from the checkpoints, found in the "
+        "experiment directory.",
+    )
+    _add_source(p)
+    p.add_argument(
+        "--seq_length",
+        type=positive_int,
+        default=None,
+        help="the evaluated length classified (default: each model's longest)",
+    )
+    p.add_argument(
+        "--keys",
+        nargs="+",
+        default=None,
+        help="the swept keys (table columns) the cells and the association use (default: the "
+        "training parameters that take more than one value)",
+    )
+    p.add_argument("--chance_accuracy", type=float, default=0.55, help="collapsed at or below")
+    p.add_argument("--solved_accuracy", type=float, default=0.9, help="solved above")
+    p.add_argument(
+        "--max_spectral_error", type=float, default=0.05, help="emt_linear at or below (rad)"
+    )
+    p.add_argument(
+        "--max_radius", type=float, default=1.0, help="contracting: every |λ(W_hh)| below"
+    )
+    p.add_argument("--horizons", nargs="+", type=positive_int, default=[1000, 10000])
+    p.add_argument("--n_sequences", type=positive_int, default=256, help="per model")
+    p.add_argument(
+        "--output_dir",
+        default=None,
+        help="output directory (default: <experiment>/analysis/census/)",
+    )
+    p.set_defaults(func=_cmd_census)
     return analyze
 
 
@@ -437,3 +477,43 @@ def _cmd_variable_length(args: argparse.Namespace) -> int:
     source, located = _source(args)
     out = args.output_dir or default_output_dir("variable_length", located)
     return _print_written(analyze_variable_length(source, out))
+
+
+def _cmd_census(args: argparse.Namespace) -> int:
+    from ..analysis.census import CensusThresholds
+    from ..jobs.census import analyze_census, experiment_checkpoints
+    from ..results.experiment import as_experiment
+
+    source, located = _source(args)
+    try:
+        thresholds = CensusThresholds(
+            args.chance_accuracy, args.solved_accuracy, args.max_spectral_error, args.max_radius
+        )
+    except ValueError as error:
+        raise ResultsError(str(error)) from None
+    results = as_experiment(source).at_length(args.seq_length)
+    table = results.models()
+    keys = args.keys if args.keys is not None else varying_keys(table)
+    out = args.output_dir or default_output_dir("census", located)
+    checkpoints = experiment_checkpoints(Path(located).resolve().parent, table)
+    return _print_written(
+        analyze_census(
+            results,
+            out,
+            checkpoints,
+            swept=keys,
+            seq_length=args.seq_length,
+            thresholds=thresholds,
+            horizons=args.horizons,
+            n_sequences=args.n_sequences,
+        )
+    )
+
+
+def varying_keys(table) -> list[str]:
+    """The training parameters (table columns; ``task`` for ``task_id``) that take more than one
+    value among the models: an experiment's swept keys, read back from its table."""
+    from ..config import TrainConfig
+
+    keys = ["task" if k == "task_id" else k for k in TrainConfig.model_fields if k != "seed"]
+    return [k for k in keys if k in table.columns and table[k].astype(str).nunique() > 1]

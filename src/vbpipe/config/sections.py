@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, WithJsonSchema, field_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from ..constants import EMBEDDING_METHODS
+from ..constants import EMBEDDING_METHODS, SOLVED_ACCURACY
 from ..results.records import EVALUATION_INT_BOUNDS as _INT_BOUNDS
 from ..results.records import UNIT_THRESHOLD_BOUNDS
 from ..results.records import EvaluationSettings as _EVALUATION
@@ -210,6 +210,69 @@ class AnalysisSettings(_Section):
         description="models per task (a seeded subset, fixed-length variants) whose input phase "
         "is analysed beside EMT's naive and gated circuits (docs/input_phase.md); 0 = off",
     )
+    census: bool = Field(
+        True,
+        description="the mechanism census: every model classified (collapsed, emt_linear, "
+        "contracting, other; vbpipe.analysis.census), rates per cell, accuracy at long horizons",
+    )
+    census_chance_accuracy: float = Field(
+        0.55,
+        ge=0.5,
+        lt=1.0,
+        description="census: a model at or below this accuracy is collapsed (at chance)",
+    )
+    census_solved_accuracy: float = Field(
+        SOLVED_ACCURACY,
+        gt=0.5,
+        le=1.0,
+        description="census: a model above this accuracy solves the task (Table 1's rule)",
+    )
+    census_max_spectral_error: float = Field(
+        0.05,
+        gt=0.0,
+        le=3.2,
+        description="census: the largest spectral error (radians) of an emt_linear model",
+    )
+    census_max_radius: float = Field(
+        1.0,
+        gt=0.0,
+        le=10.0,
+        description="census: a solved model whose every |λ(W_hh)| is below this is contracting",
+    )
+    census_horizons: Annotated[
+        tuple[int, ...],
+        _list_of({**_INT, "minimum": 1, "maximum": 100_000}, minItems=1, maxItems=8),
+    ] = Field((1000, 10000), description="census: the long horizons (output steps) evaluated")
+    census_sequences: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="census: test sequences per model at the long horizons (the first of its "
+        "seeded test stream)",
+    )
+
+    @field_validator("census_horizons", mode="before")
+    @classmethod
+    def _census_horizons(cls, value):
+        value = _as_tuple(value)
+        if not (
+            isinstance(value, tuple)
+            and 1 <= len(value) <= 8
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000 for v in value
+            )
+        ):
+            raise ValueError(f"must be a list of 1-8 horizons in 1..100000, got {value!r}")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _census_thresholds(self):
+        if not self.census_chance_accuracy < self.census_solved_accuracy:
+            raise ValueError(
+                f"census_chance_accuracy ({self.census_chance_accuracy}) must be below "
+                f"census_solved_accuracy ({self.census_solved_accuracy})"
+            )
+        return self
 
     @field_validator("distances", mode="before")
     @classmethod

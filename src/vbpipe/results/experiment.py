@@ -101,7 +101,8 @@ class ExperimentResults:
         (for experiments whose variants were trained at different lengths)."""
         lengths = self.table["eval_length"]
         if seq_length is None:
-            longest = lengths.groupby([self.table[c] for c in MODEL_KEY]).transform("max")
+            keys = [self.table[c] for c in MODEL_KEY]  # a run without variants has none
+            longest = lengths.groupby(keys, dropna=False).transform("max")
             return self.subset((lengths == longest).fillna(False))
         return self.subset((lengths == int(seq_length)).fillna(False))
 

@@ -401,6 +401,8 @@ def analysis_outputs(
         files += [_join(base, "variable_length", n) for n in VARIABLE_LENGTH_OUTPUTS]
     if controls:
         files += [_join(base, "controls", n) for n in CONTROLS_OUTPUTS]
+    if _setting(analysis, "census", False):
+        files += [_join(base, "census", n) for n in CENSUS_OUTPUTS]
     return files
 
 
@@ -471,6 +473,17 @@ FIXED_POINT_OUTPUTS = ("fixed_points.json", "fixed_point_counts.png", "fixed_poi
 
 #: Files of the controls analysis (``analysis/controls/``: each model against its start).
 CONTROLS_OUTPUTS = ("controls.csv", "controls_summary.json", "controls.png")
+
+#: Files of the mechanism census (``analysis/census/``: every model classified), in the order
+#: :func:`vbpipe.jobs.census.analyze_census` writes them.
+CENSUS_OUTPUTS = (
+    "census_models.csv",
+    "census_cells.csv",
+    "census_by_key.csv",
+    "census.json",
+    "census.md",
+    "census.png",
+)
 
 #: Files of the variable-length analysis (``analysis/variable_length/``).
 VARIABLE_LENGTH_OUTPUTS = (
