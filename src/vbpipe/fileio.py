@@ -12,11 +12,9 @@ write of the same file once its process is gone.
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -35,56 +33,6 @@ class MissingFileError(VbpipeError, FileNotFoundError):
 
 class CorruptFileError(VbpipeError, ValueError):
     """A file a stage reads cannot be parsed (the message names it)."""
-
-
-class DiskFullError(VbpipeError, OSError):
-    """A write failed because the file system is full (the message names the path and the free
-    space); the old file, if any, is untouched and the rerun after freeing space redoes the job."""
-
-
-#: Below this many free bytes a failed write is taken as a full disk even when the writer (PIL,
-#: torch's zip writer) turned the ENOSPC into another exception.
-NEARLY_FULL_BYTES = 1 << 20
-
-
-def _human_bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
-def _is_disk_full(error: BaseException) -> bool:
-    """ENOSPC / EDQUOT anywhere in the exception's chain (a writer may wrap it)."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def disk_full_error(path: Path, error: BaseException) -> DiskFullError | None:
-    """A :class:`DiskFullError` naming ``path`` and its file system's free space when ``error``
-    came from a full disk, else ``None``."""
-    try:
-        free = shutil.disk_usage(path.parent).free
-    except OSError:
-        free = None
-    full = _is_disk_full(error) or (
-        isinstance(error, Exception) and free is not None and free < NEARLY_FULL_BYTES
-    )
-    if not full:
-        return None
-    left = "unknown" if free is None else _human_bytes(free)
-    full_error = DiskFullError(
-        f"no space left on device writing {path} ({left} free in {path.parent}); free some "
-        "space and rerun the same command: nothing partial was kept"
-    )
-    full_error.errno = errno.ENOSPC
-    return full_error
 
 
 def _new_file_mode(path: Path) -> int:
@@ -132,11 +80,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
             os.fchmod(handle.fileno(), _new_file_mode(path))
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException as error:
+    except BaseException:
         Path(tmp).unlink(missing_ok=True)
-        full = disk_full_error(path, error)
-        if full is not None:
-            raise full from None
         raise
 
 

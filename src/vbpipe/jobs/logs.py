@@ -1,10 +1,4 @@
-"""Where a job's output goes: its Snakemake log file, including the error that stopped it.
-
-A user error (:class:`vbpipe.errors.VbpipeError`: a full disk, a comparison that cannot be made, a
-missing file) ends the job with one line, in its log and on the terminal, and exit status 1; any
-other exception keeps its traceback, written to the log too (Snakemake shows the log of a failed
-job), then raised.
-"""
+"""Where a job's output goes: its Snakemake log file."""
 
 from __future__ import annotations
 
@@ -12,10 +6,7 @@ import contextlib
 import logging
 import os
 import sys
-import traceback
 from pathlib import Path
-
-from ..errors import VbpipeError
 
 
 @contextlib.contextmanager
@@ -37,13 +28,5 @@ def log_to(path: str | os.PathLike | None):
         )
         try:
             yield
-        except VbpipeError as error:
-            line = f"vbpipe: error: {error}"
-            print(line, file=handle)
-            print(f"{line} (log: {path})", file=old_err)
-            raise SystemExit(1) from None
-        except Exception:
-            traceback.print_exc(file=handle)
-            raise
         finally:
             sys.stdout, sys.stderr = old_out, old_err

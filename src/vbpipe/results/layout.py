@@ -463,11 +463,6 @@ def find_variant_dirs(models_dir: PathLike) -> list[Path]:
     """The variant directories of ``models_dir``: itself when it holds ``config.json``, else its
     sub-directories that do (naturally sorted). :class:`ResultsError` when there is none."""
     root = Path(models_dir)
-    if root.exists() and not root.is_dir():
-        raise ResultsError(
-            f"{root}: is a file, not a models directory (give an experiment or variant directory, "
-            "e.g. results/quick)"
-        )
     if not root.is_dir():
         raise ResultsError(f"{root}: models directory does not exist")
     if (root / VARIANT_CONFIG_NAME).is_file():
