@@ -30,6 +30,7 @@ from .config.original import TRAINING_SECTION
 from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
+from .maintenance_cli import add_maintenance_parsers
 from .results import layout
 from .taskspec import TaskIdError, parse_task_id
 
@@ -347,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub)
     add_aggregate_parser(sub)
     add_analyze_parser(sub)
+    add_maintenance_parsers(sub)
     return parser
 
 

@@ -387,12 +387,18 @@ def comparison_groups(experiment: Experiment, by: str, length: int | None) -> li
     return sorted(f"{by}={value}" for value in values)
 
 
-def memory_notes(experiments: dict[str, Experiment]) -> list[str]:
+def memory_notes(experiments: dict[str, Experiment], located: Located | None = None) -> list[str]:
     """One warning per experiment whose variants have a hidden size below L*d: such a model cannot
-    hold the task's memory; it is trained, evaluated and flagged (``analysis.require_memory_capacity``
-    refuses it instead)."""
+    hold the task's memory; it is trained, evaluated and flagged (``analysis.require_memory_capacity:
+    true`` refuses it instead). Silent where the config sets that key explicitly (``false``: the
+    choice is deliberate, as in the paper's grid, which has hidden 32 < 64)."""
     notes = []
+    key = ("analysis", "require_memory_capacity")
     for name, experiment in experiments.items():
+        if located is not None and (
+            (("defaults", *key)) in located.where or ("experiments", name, *key) in located.where
+        ):
+            continue
         small = [v for v in experiment.variants if v.config.hidden_dim < v.config.memory_dim]
         if small:
             shown = ", ".join(
@@ -402,7 +408,8 @@ def memory_notes(experiments: dict[str, Experiment]) -> list[str]:
             more = f" and {len(small) - 3} more" if len(small) > 3 else ""
             notes.append(
                 f"experiment {name!r}: {shown}{more} cannot hold the task's memory; trained, "
-                "evaluated and flagged (set analysis.require_memory_capacity: true to refuse)"
+                "evaluated and flagged (analysis.require_memory_capacity: true refuses them, false "
+                "keeps them silently)"
             )
     return notes
 
@@ -441,7 +448,7 @@ def resolve(located: Located) -> WorkflowConfig:
     every = {name: _resolve_experiment(located, name, spec, defaults) for name, spec in raw.items()}
     selected = {name: every[name] for name in chosen}
     comparisons, notes = _resolve_comparisons(located, config, every, selected)
-    notes = memory_notes(selected) + notes
+    notes = memory_notes(selected, located) + notes
     raw_execution = config.get("execution") or {}
     origin = {k: ("execution", k) for k in raw_execution} if isinstance(raw_execution, dict) else {}
     execution = _checked(
