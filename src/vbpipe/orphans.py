@@ -22,7 +22,9 @@ def _is_variant_dir(path: Path) -> bool:
     )
 
 
-def find_orphans(config: WorkflowConfig, root: str | os.PathLike = layout.RESULTS_ROOT) -> list[Path]:
+def find_orphans(
+    config: WorkflowConfig, root: str | os.PathLike = layout.RESULTS_ROOT
+) -> list[Path]:
     """Variant folders of the selected experiments that are not current variants, and model
     folders of current variants whose seed the config no longer lists, naturally sorted."""
     found: list[Path] = []

@@ -33,7 +33,9 @@ class ChosenModel:
     seed: int
 
     def checkpoint_dir(self, root: str | os.PathLike) -> Path:
-        return Path(layout.model_file(self.experiment, self.variant, self.seed, "checkpoint", root)).parent
+        return Path(
+            layout.model_file(self.experiment, self.variant, self.seed, "checkpoint", root)
+        ).parent
 
 
 def choose_models(
@@ -47,7 +49,9 @@ def choose_models(
     known = list(config.experiments)
     for name in experiments or []:
         if name not in config.experiments:
-            raise ConfigError(f"--experiment {name}: not an experiment of the config; known: {known}")
+            raise ConfigError(
+                f"--experiment {name}: not an experiment of the config; known: {known}"
+            )
     chosen_experiments = [config.experiments[n] for n in (experiments or known)]
     pool = [v for e in chosen_experiments for v in e.variants]
     for pattern in variants or []:
@@ -63,7 +67,9 @@ def choose_models(
     all_seeds = sorted({s for v in picked for s in v.seeds})
     for seed in seeds or []:
         if seed not in all_seeds:
-            raise ConfigError(f"--seed {seed}: not a seed of the chosen variants; seeds: {all_seeds}")
+            raise ConfigError(
+                f"--seed {seed}: not a seed of the chosen variants; seeds: {all_seeds}"
+            )
     return [
         ChosenModel(v.experiment, v.name, seed)
         for v in picked
@@ -73,7 +79,9 @@ def choose_models(
 
 
 def retire_checkpoints(
-    models: list[ChosenModel], root: str | os.PathLike = layout.RESULTS_ROOT, stamp: str | None = None
+    models: list[ChosenModel],
+    root: str | os.PathLike = layout.RESULTS_ROOT,
+    stamp: str | None = None,
 ) -> tuple[Path, list[Path]]:
     """Move each chosen model's checkpoint folder under ``root/.retired/{stamp}/`` (same relative
     path). Returns the retired folder and the checkpoint folders moved (models without one are

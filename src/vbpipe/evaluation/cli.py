@@ -73,9 +73,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
             "evaluated (the others are, and the summary lists the failures)."
         ),
     )
-    parser.add_argument(
-        "--models_dir", required=True, type=models_directory, help=MODELS_DIR_HELP
-    )
+    parser.add_argument("--models_dir", required=True, type=models_directory, help=MODELS_DIR_HELP)
     parser.add_argument(
         "--model_pattern",
         default="model-*",
