@@ -30,6 +30,7 @@ from .config.original import TRAINING_SECTION
 from .errors import TrainingInterrupted, VbpipeError
 from .evaluation.cli import add_aggregate_parser, add_evaluate_parser
 from .fileio import write_json
+from .maintenance_cli import add_maintenance_parsers
 from .results import layout
 from .runs_cli import add_runs_parser
 from .sweep import add_sweep_parser
@@ -356,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyze_parser(sub)
     add_runs_parser(sub)
     add_sweep_parser(sub)
+    add_maintenance_parsers(sub)
     return parser
 
 

@@ -76,3 +76,80 @@ def release_stale_lock(dotdir: str | os.PathLike = ".snakemake") -> bool:
         }
         owner_file.write_text(json.dumps(owner))
     return removed
+
+
+def lock_owner(dotdir: str | os.PathLike = ".snakemake") -> dict | None:
+    """Who holds ``dotdir/locks``: ``{"host", "pid", "started", "alive", "here"}`` (``here``: this
+    host; ``alive`` is None for another host's process), or None when there is no lock or its owner
+    was not recorded."""
+    dotdir = Path(dotdir)
+    locks = dotdir / "locks"
+    if not (locks.is_dir() and any(locks.iterdir())):
+        return None
+    try:
+        owner = json.loads((dotdir / "vbpipe" / "owner.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return None
+    here = owner.get("host") == socket.gethostname()
+    alive = _alive(owner["pid"], owner.get("started")) if here else None
+    if here and owner["pid"] == os.getpid():
+        return None
+    return {**owner, "alive": alive, "here": here}
+
+
+def locked_paths(dotdir: str | os.PathLike = ".snakemake") -> set[str]:
+    """The files Snakemake's file locks name (one path a line in ``locks/*.lock``)."""
+    paths: set[str] = set()
+    for lock in sorted((Path(dotdir) / "locks").glob("*.lock")):
+        try:
+            paths.update(line.strip() for line in lock.read_text().splitlines() if line.strip())
+        except OSError:
+            continue
+    return paths
+
+
+def live_lock_message(
+    targets, dotdir: str | os.PathLike = ".snakemake", unlocking: bool = False
+) -> str | None:
+    """The one line to stop a run with when another, live run holds the lock on some of
+    ``targets`` (or on anything, when ``unlocking``): it names the owner and says to wait, never to
+    ``--unlock``. None when Snakemake may go on (no lock, a dead owner, no shared file)."""
+    owner = lock_owner(dotdir)
+    if owner is None:
+        return None
+    if owner["here"] and not owner["alive"]:
+        return None  # release_stale_lock removes it
+    if not unlocking:
+        shared = locked_paths(dotdir) & {os.path.normpath(str(t)) for t in targets}
+        if not shared:
+            return None
+    where = (
+        f"pid {owner['pid']} on this host"
+        if owner["here"]
+        else (f"pid {owner['pid']} on host {owner.get('host')}")
+    )
+    if owner["here"]:
+        state = "is still running"
+        advice = (
+            f"wait for it to finish, or stop it (kill {owner['pid']}) and rerun; do not use "
+            "--unlock while it runs"
+        )
+    else:
+        state = "may still be running (it cannot be checked from here)"
+        advice = (
+            f"if no Snakemake runs there any more, run `snakemake --unlock` (on {owner.get('host')} "
+            "or here) and rerun"
+        )
+    action = "--unlock refused" if unlocking else "this run cannot start"
+    return (
+        f"{action}: another Snakemake run ({where}) holds the lock of this directory and {state}; "
+        f"{advice}"
+    )
+
+
+def has_locks(dotdir: str | os.PathLike = ".snakemake") -> bool:
+    """Whether any Snakemake lock file is present (whoever holds it)."""
+    locks = Path(dotdir) / "locks"
+    return locks.is_dir() and any(locks.iterdir())

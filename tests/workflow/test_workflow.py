@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -221,6 +222,21 @@ def test_a_corrupt_checkpoint_is_found_and_retrained(finished_run, tmp_path):
     checkpoint.write_bytes(bytes(data))
     result = snakemake(clone, "-n", env=env)
     assert trained_models(result) == {str(checkpoint.relative_to(clone))}
+
+
+def test_vbpipe_retrain_makes_the_next_run_retrain_exactly_the_chosen_models(
+    finished_run, tmp_path
+):
+    clone, env = clone_of(finished_run, tmp_path / "clone")
+    command = [sys.executable, "-m", "vbpipe.cli", "retrain", "--configfile", "config/tiny.yaml"]
+    command += ["--experiment", "tiny_b", "--seed", "4", "--yes"]
+    done = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    checkpoint = "results/tiny_b/copy-L2-h8-l2_0-thr0.96/model-4/checkpoint/model.pt"
+    assert list(clone.glob(f"results/.retired/*/{checkpoint[len('results/') :]}"))  # moved, kept
+    result = snakemake(clone, "-n", env=env)
+    assert trained_models(result) == {checkpoint}
+    assert scheduled(result)["evaluate"] == 1
 
 
 def test_a_corrupt_result_is_set_aside_and_redone_by_a_plain_run(finished_run, tmp_path):

@@ -14,16 +14,32 @@ from vbpipe.config import ConfigError, experiment_config_json
 from vbpipe.config.experiments import load_workflow_config
 from vbpipe.fingerprint import code_fingerprint
 from vbpipe.plan import plan_training, quarantine_unreadable
-from vbpipe.runlock import release_stale_lock
+from vbpipe.diskspace import (
+    MIN_FREE_TO_START,
+    DiskFullError,
+    check_free_space,
+    free_bytes,
+    human_bytes,
+)
+from vbpipe.orphans import find_orphans, orphans_line, remove_stale_packs
+from vbpipe.runlock import has_locks, live_lock_message, release_stale_lock
 from vbpipe.sidecar import sidecar_path
 
 ENV = "../../envs/vbpipe.yaml"
 SCRIPTS_DIR = Path(workflow.current_basedir).parent / "scripts"
 PACKS_DIR = Path(".snakemake") / "vbpipe" / "packs"
 
+
+def default_configfile():
+    """config/config.yaml of the working directory, else the workflow's own (`snakemake -s
+    /path/Snakefile` from another folder)."""
+    here = Path("config") / "config.yaml"
+    return here if here.exists() else Path(workflow.basedir) / here
+
+
 try:
     CONFIG = load_workflow_config(
-        workflow.overwrite_configfiles or ["config/config.yaml"],
+        workflow.overwrite_configfiles or [default_configfile()],
         dict(workflow.config_settings.config),
     )
 except ConfigError as error:
@@ -83,6 +99,8 @@ def pack_records():
             path = PACKS_DIR / f"{record['name']}.json"
             if not path.exists():
                 path.write_text(json.dumps(record))
+        if TAKES_LOCK and not has_locks():
+            remove_stale_packs(PACKS_DIR, {r["name"] for r in records})
         return records
     wanted = [spec.split(":", 1)[0] for spec in target_jobs_of(sys.argv)]
     return [
@@ -93,18 +111,31 @@ def pack_records():
     ]
 
 
-def is_dry_run():
-    """Whether this is a dry run (Snakemake knows only after parsing this file): read from the
-    command line, the way Snakemake reads it."""
+def command_line():
+    """Snakemake's parsed command line (it knows some settings only after parsing this file), or
+    None when not started from the command line (the API)."""
     try:
         from snakemake.cli import parse_args
 
-        return bool(parse_args(sys.argv[1:])[1].dryrun)
-    except (Exception, SystemExit):  # not started from the command line (the API)
-        return bool(workflow.dryrun)
+        return parse_args(sys.argv[1:])[1]
+    except (Exception, SystemExit):
+        return None
+
+
+ARGS = command_line()
+
+
+def is_dry_run():
+    """Whether this is a dry run, read from the command line the way Snakemake reads it."""
+    return bool(ARGS.dryrun) if ARGS is not None else bool(workflow.dryrun)
 
 
 DRY_RUN = is_dry_run()
+REPORT = ARGS is not None and bool(getattr(ARGS, "report", None))
+UNLOCK = ARGS is not None and bool(getattr(ARGS, "unlock", False))
+TAKES_LOCK = not (
+    DRY_RUN or REPORT or UNLOCK or (ARGS is not None and getattr(ARGS, "nolock", False))
+)
 
 
 def quarantine_results():
@@ -129,9 +160,23 @@ def quarantine_results():
         print(f"vbpipe: {path} cannot be read back: {action}", file=sys.stderr)
 
 
+def refuse_live_lock(targets, unlocking=False):
+    """Stop at once when a live run holds this directory (Snakemake's own LockException would
+    suggest --unlock, which would break that run)."""
+    message = live_lock_message(targets, unlocking=unlocking)
+    if message is not None:
+        raise WorkflowError(message)
+
+
 if workflow.is_main_process:
-    if not DRY_RUN:
+    if UNLOCK:
+        refuse_live_lock((), unlocking=True)
+    elif TAKES_LOCK:
         release_stale_lock()
+        try:
+            check_free_space([layout.RESULTS_ROOT, ".snakemake"])
+        except DiskFullError as error:
+            raise WorkflowError(str(error)) from None
     quarantine_results()
 PACKS = pack_records()
 
@@ -496,11 +541,44 @@ def all_targets():
 ALL_TARGETS = all_targets()
 
 
+def refuse_report_without_results():
+    """The report needs a finished run; say which one instead of Snakemake's `marked for report
+    but does not exist` after many warnings."""
+    missing = [t for t in ALL_TARGETS if not Path(t).exists()]
+    if missing:
+        argv, skip = [], False
+        for arg in sys.argv[1:]:
+            if skip:
+                skip = False
+            elif arg == "--report":
+                skip = True
+            elif not arg.startswith("--report"):
+                argv.append(arg)
+        raise WorkflowError(
+            f"the report needs a finished run: {len(missing)} of {len(ALL_TARGETS)} results are "
+            f"missing (e.g. {missing[0]}); run the workflow first with the same options, "
+            f"`snakemake {' '.join(argv)}`, then build the report again"
+        )
+
+
+if workflow.is_main_process:
+    if TAKES_LOCK:
+        refuse_live_lock(ALL_TARGETS)
+    if REPORT:
+        refuse_report_without_results()
+    orphans = orphans_line(
+        find_orphans(CONFIG), [str(p) for p in workflow.overwrite_configfiles or []]
+    )
+    if orphans:
+        print(orphans, file=sys.stderr)
+
+
 # Profile settings for a kind of job (`set-resources: train:` ...) apply to every job of that kind.
 # Training and evaluation rules are made per pack and per variant (their outputs are lists whose
 # length the config decides, which a wildcard cannot express), persistence per experiment (its file
-# names follow its metric), and the PCA embedding has a rule of its own, so their kinds' settings are copied to each of those rules (see profiles/slurm/). Set
-# before the first rule is defined, when Snakemake reads them.
+# names follow its metric), and the PCA embedding has a rule of its own, so their kinds' settings
+# are copied to each of those rules (see profiles/slurm/). Set before the first rule is defined,
+# when Snakemake reads them.
 def share_profile_resources():
     overrides = workflow.resource_settings.overwrite_resources
     kinds = {
@@ -527,3 +605,17 @@ def share_profile_resources():
 
 
 share_profile_resources()
+
+
+def disk_full_hint():
+    """After a failed run: say so when the disk is (nearly) full, which a training job's own
+    traceback (torch's "file write failed") does not."""
+    for folder in (layout.RESULTS_ROOT, ".snakemake"):
+        free = free_bytes(folder)
+        if free is not None and free < MIN_FREE_TO_START:
+            print(
+                f"vbpipe: only {human_bytes(free)} free for {folder}: a job may have failed for "
+                "want of space; free some space and rerun the same command (no partial result "
+                "was kept)",
+                file=sys.stderr,
+            )

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from vbpipe.jobs.controls import analyze_controls
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_controls(
         list(snakemake.input.checkpoints),
         Path(snakemake.output[0]).parent,

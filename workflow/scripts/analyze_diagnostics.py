@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from vbpipe.jobs.diagnostics import analyze_diagnostics
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
 settings = snakemake.params.settings
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_diagnostics(
         (snakemake.input.table, snakemake.input.arrays),
         Path(snakemake.output[0]).parent,

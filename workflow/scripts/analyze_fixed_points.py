@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from vbpipe.jobs.fixed_points import analyze_fixed_points
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_fixed_points(
         snakemake.input.checkpoints,
         snakemake.params.names,

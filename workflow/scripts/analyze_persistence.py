@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 from vbpipe.jobs.persistence import analyze_persistence
 
 settings = snakemake.params.settings
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_persistence(
         (snakemake.input.table, snakemake.input.arrays),
         Path(snakemake.output[0]).parent,

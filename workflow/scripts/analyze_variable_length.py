@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 from vbpipe.jobs.variable_length import analyze_variable_length
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_variable_length(
         (snakemake.input.table, snakemake.input.arrays), Path(snakemake.output[0]).parent
     )

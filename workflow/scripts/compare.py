@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from vbpipe.jobs.compare import analyze_compare
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
 spec = snakemake.params.spec
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     analyze_compare(
         list(zip(snakemake.input.tables, snakemake.input.arrays, strict=True)),
         spec["experiments"],

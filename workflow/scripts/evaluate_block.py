@@ -4,9 +4,9 @@ from pathlib import Path
 
 from vbpipe.fileio import write_json
 from vbpipe.jobs.evaluate import evaluate_models
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     jobs = [
         (checkpoint, Path(metrics).parent, identity)
         for checkpoint, metrics, identity in zip(

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from vbpipe.jobs.figures import draw_global_figures
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     draw_global_figures(
         (snakemake.input.table, snakemake.input.arrays),
         Path(snakemake.output.magnitude).parent,

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 from vbpipe.jobs.model_figures import draw_model_figures
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     draw_model_figures([Path(metrics).parent for metrics in snakemake.input.metrics])

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from vbpipe.jobs.figures import draw_paper_figures
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0], snakemake.output[0]):
     draw_paper_figures(
         [Path(metrics).parent for metrics in snakemake.input.metrics],
         snakemake.wildcards.task,

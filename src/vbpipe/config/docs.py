@@ -85,6 +85,13 @@ is not swept is refused with the file, the line, the key path and the value. `sn
 A.yaml [B.yaml]` reads those files instead of `config/config.yaml` (later files override earlier ones, key
 by key); `--config KEY.SUB=VALUE` overrides one value. Bounds keep every value a valid config can hold
 finite in float32 during training.
+
+An overlay cannot remove a key by leaving it out, since files merge key by key. To drop a comparison,
+set it to null: `comparisons: {paper_hidden: null}`; to drop an experiment, leave it out of `run:`; a
+list (a sweep's values, `seeds`) is replaced as a whole. A comparison `by:` a key that the selected
+variants hold at one value only (an overlay that narrowed `hidden_dim` to `[64]`) is skipped with a note
+at parse time, not run to fail after training. `vbpipe check --configfile A.yaml [B.yaml]` reads and
+checks the files as the workflow does, and prints what they select and every note.
 """
 
 

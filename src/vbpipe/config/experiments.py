@@ -332,6 +332,8 @@ def _resolve_comparisons(located: Located, config: dict, experiments: dict, sele
         raise located.error(("comparisons",), f"must be a mapping NAME: {{...}}, got {raw!r}")
     for name, spec in raw.items():
         where = ("comparisons", name)
+        if spec is None:  # an overlay drops a comparison with `comparisons: {NAME: null}`
+            continue
         if not isinstance(spec, dict):
             raise located.error(where, f"must be a mapping, got {spec!r}")
         try:
@@ -359,8 +361,57 @@ def _resolve_comparisons(located: Located, config: dict, experiments: dict, sele
             continue
         lengths = {selected[n].analysis_length for n in comparison.names}
         length = lengths.pop() if len(lengths) == 1 else None
+        if comparison.by is not None:
+            groups = comparison_groups(selected[comparison.experiment], comparison.by, length)
+            if len(groups) < 2:
+                at = f" at seq_length {length}" if length is not None else ""
+                notes.append(
+                    f"comparison {name!r} skipped: experiment {comparison.experiment!r} has only "
+                    f"{', '.join(groups) or 'no models'}{at}, and a comparison by "
+                    f"{comparison.by!r} needs two values (drop it in your overlay with "
+                    f"`comparisons: {{{name}: null}}`)"
+                )
+                continue
         comparisons[name] = Comparison(name, comparison.names, comparison.by, length)
     return comparisons, notes
+
+
+def comparison_groups(experiment: Experiment, by: str, length: int | None) -> list[str]:
+    """The groups ``by=value`` that a comparison of ``experiment`` by ``by`` finds among the models
+    evaluated at ``length`` (all models when ``None``), as the compare job splits them."""
+    values = {
+        getattr(v.config, by)
+        for v in experiment.variants
+        if length is None or length in experiment.lengths(v)
+    }
+    return sorted(f"{by}={value}" for value in values)
+
+
+def memory_notes(experiments: dict[str, Experiment], located: Located | None = None) -> list[str]:
+    """One warning per experiment whose variants have a hidden size below L*d: such a model cannot
+    hold the task's memory; it is trained, evaluated and flagged (``analysis.require_memory_capacity:
+    true`` refuses it instead). Silent where the config sets that key explicitly (``false``: the
+    choice is deliberate, as in the paper's grid, which has hidden 32 < 64)."""
+    notes = []
+    key = ("analysis", "require_memory_capacity")
+    for name, experiment in experiments.items():
+        if located is not None and (
+            (("defaults", *key)) in located.where or ("experiments", name, *key) in located.where
+        ):
+            continue
+        small = [v for v in experiment.variants if v.config.hidden_dim < v.config.memory_dim]
+        if small:
+            shown = ", ".join(
+                f"{v.name} (hidden_dim {v.config.hidden_dim} < L*d = {v.config.memory_dim})"
+                for v in small[:3]
+            )
+            more = f" and {len(small) - 3} more" if len(small) > 3 else ""
+            notes.append(
+                f"experiment {name!r}: {shown}{more} cannot hold the task's memory; trained, "
+                "evaluated and flagged (analysis.require_memory_capacity: true refuses them, false "
+                "keeps them silently)"
+            )
+    return notes
 
 
 def resolve(located: Located) -> WorkflowConfig:
@@ -397,6 +448,7 @@ def resolve(located: Located) -> WorkflowConfig:
     every = {name: _resolve_experiment(located, name, spec, defaults) for name, spec in raw.items()}
     selected = {name: every[name] for name in chosen}
     comparisons, notes = _resolve_comparisons(located, config, every, selected)
+    notes = memory_notes(selected, located) + notes
     raw_execution = config.get("execution") or {}
     origin = {k: ("execution", k) for k in raw_execution} if isinstance(raw_execution, dict) else {}
     execution = _checked(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..cliargs import positive_int
+from ..cliargs import models_directory, positive_int
 from ..results.errors import ResultsError
 from ..results.layout import (
     EXPERIMENT_ARRAYS_NAME,
@@ -73,7 +73,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
             "evaluated (the others are, and the summary lists the failures)."
         ),
     )
-    parser.add_argument("--models_dir", required=True, help=MODELS_DIR_HELP)
+    parser.add_argument("--models_dir", required=True, type=models_directory, help=MODELS_DIR_HELP)
     parser.add_argument(
         "--model_pattern",
         default="model-*",
@@ -190,7 +190,12 @@ def add_aggregate_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--models_dir", "--experiment_dir", dest="models_dir", required=True, help=MODELS_DIR_HELP
+        "--models_dir",
+        "--experiment_dir",
+        dest="models_dir",
+        required=True,
+        type=models_directory,
+        help=MODELS_DIR_HELP,
     )
     parser.add_argument("--model_pattern", default="model-*")
     parser.add_argument(

@@ -79,7 +79,10 @@ def analyze_compare(
                 f"got {len(experiments)} experiment(s) but {len(labels)} label(s); give one each"
             )
         if len(set(labels)) != len(labels):
-            raise ValueError(f"labels must be unique; got {labels}")
+            raise ResultsError(
+                f"labels must be unique, got {labels} (the default label is the experiment's "
+                "directory name: give --labels)"
+            )
         if not labels:
             raise ValueError("nothing to compare: no experiment given")
         loaded = [as_experiment(e) for e in experiments]

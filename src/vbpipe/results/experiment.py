@@ -246,7 +246,17 @@ def as_experiment(source) -> ExperimentResults:
         from .summary import experiment_from_summary
 
         return experiment_from_summary(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        what = "is a directory" if path.is_dir() else "is not a .json file"
+        if not path.exists():
+            what = "does not exist"
+        raise ResultsError(
+            f"{path}: {what}; give an experiment's evaluation_summary.json (e.g. "
+            "results/quick/evaluation_summary.json) or its evaluation_table.csv with "
+            "evaluation_arrays.npz"
+        )
     raise ResultsError(
-        f"{source!r}: give ExperimentResults, (evaluation_table.csv, evaluation_arrays.npz) or an "
-        "evaluation_summary.json"
+        f"{source!r}: give an evaluation_summary.json, or an (evaluation_table.csv, "
+        "evaluation_arrays.npz) pair"
     )
