@@ -4,10 +4,10 @@ from pathlib import Path
 
 from vbpipe.analysis.census import CensusThresholds
 from vbpipe.jobs.census import analyze_census
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 
 settings = snakemake.params.settings
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0]):
     analyze_census(
         (snakemake.input.table, snakemake.input.arrays),
         Path(snakemake.output[0]).parent,

@@ -1,9 +1,9 @@
 """Snakemake shim: the runs table and its parallel-coordinates figure (vbpipe.jobs.runs)."""
 
-from vbpipe.jobs.logs import log_to
+from vbpipe.jobs.joblog import job_log
 from vbpipe.jobs.runs import runs_table_job
 
-with log_to(snakemake.log[0]):
+with job_log(snakemake.log[0]):
     runs_table_job(
         snakemake.input.tables,
         snakemake.params.planned,
