@@ -37,17 +37,39 @@ QUANTITIES = {"accuracy": "model_accuracy", "spectral_error": "spectral_error"}
 CONFIDENCE = 0.95
 
 
-def no_mechanism(models: pd.DataFrame) -> str | None:
-    """Placeholder of the ``mechanism`` column: the census (another piece of work) classifies a
-    variant's models by the mechanism they use and registers its function in
-    :data:`HOOK_COLUMNS` in place of this one."""
-    return None
+#: The tidy table's columns the mechanism census classifies a model by (besides its accuracy).
+CENSUS_COLUMNS = ("n_unit_circle_rnn", "n_unit_circle_theory", "spectral_radius_whh")
+
+
+def census_mechanism(models: pd.DataFrame) -> str | None:
+    """The ``mechanism`` column: the variant's models classified by the mechanism census
+    (:func:`vbpipe.analysis.census.classify`, its default thresholds), e.g. ``emt_linear 3/3`` or
+    ``emt_linear 2/3, collapsed 1/3``; None without the numbers it needs."""
+    from .analysis.census import MECHANISMS, classify
+
+    if not set(CENSUS_COLUMNS) <= set(models.columns) or not len(models):
+        return None
+    if models[list(CENSUS_COLUMNS)].isna().all(axis=None):  # not evaluated with spectra
+        return None
+    classes = list(
+        classify(
+            models["model_accuracy"],
+            models["n_unit_circle_rnn"],
+            models["n_unit_circle_theory"],
+            models["spectral_error"],
+            models["spectral_radius_whh"],
+        )
+    )
+    total = len(classes)
+    counts = [(m, classes.count(m)) for m in MECHANISMS if classes.count(m)]
+    counts.sort(key=lambda item: -item[1])
+    return ", ".join(f"{m} {n}/{total}" for m, n in counts)
 
 
 #: Columns computed from a variant's per-model rows by a function (its name -> the function):
 #: the way to add a column without touching this module's code. Each gets the variant's models
 #: (one row per model: identity, parameters, ``model_accuracy``, ``spectral_error``).
-HOOK_COLUMNS: dict[str, Callable[[pd.DataFrame], object]] = {"mechanism": no_mechanism}
+HOOK_COLUMNS: dict[str, Callable[[pd.DataFrame], object]] = {"mechanism": census_mechanism}
 
 
 def param_columns(tidy: pd.DataFrame) -> list[str]:
@@ -63,6 +85,9 @@ def model_rows(tidy: pd.DataFrame) -> pd.DataFrame:
     grouped = tidy.groupby(list(MODEL_KEY), sort=False, dropna=False)
     models = grouped[keep[len(MODEL_KEY) :]].first()
     models["spectral_error"] = grouped["spectral_error"].mean()
+    for column in CENSUS_COLUMNS:  # the census inputs: the model's last row
+        if column in tidy.columns:
+            models[column] = grouped[column].last()
     return models.reset_index()
 
 

@@ -184,3 +184,21 @@ def test_axis_positions_of_numbers_and_labels():
     pos, ticks = axis_positions(["T2", "T1", "T2"])
     assert pos.tolist() == [1.0, 0.0, 1.0] and [t for _, t in ticks] == ["T1", "T2"]
     assert axis_positions([7, 7])[0].tolist() == [0.5, 0.5]
+
+
+def test_the_mechanism_column_is_the_census_classification():
+    """Known classes: a solved model with theory's unit-circle count and a small error is
+    emt_linear; a chance-level one collapsed; a variant without the census' numbers gets none."""
+    tidy = tidy_two_variants()
+    tidy["n_unit_circle_rnn"] = 12
+    tidy["n_unit_circle_theory"] = 12
+    tidy["spectral_radius_whh"] = 1.05
+    tidy["spectral_error"] = 0.01
+    tidy.loc[(tidy["variant"] == "h16") & (tidy["seed"] == 1), "model_accuracy"] = 0.5
+    table = runs.runs_table(tidy).set_index("variant")
+    assert table.loc["h16", "mechanism"] == "emt_linear 2/3, collapsed 1/3"
+    assert table.loc["h32", "mechanism"] == "emt_linear 3/3"
+    bare = runs.runs_table(
+        tidy_two_variants().drop(columns=list(runs.CENSUS_COLUMNS), errors="ignore")
+    )
+    assert bare["mechanism"].isna().all()
