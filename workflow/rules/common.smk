@@ -73,7 +73,12 @@ def pack_records():
     if workflow.is_main_process:
         plan = plan_training(CONFIG, FINGERPRINT["train_pack"])
         records = [
-            {"name": p.name, "members": p.spec(), "states": list(p.states)}
+            {
+                "name": p.name,
+                "members": p.spec(),
+                "states": list(p.states),
+                "expectation": p.expectation(),
+            }
             for p in plan.packs
         ]
         PACKS_DIR.mkdir(parents=True, exist_ok=True)
