@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .taskspec import seq_length_bounds
 from .errors import VbpipeError
+from .taskspec import seq_length_bounds
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -153,9 +153,8 @@ def _along_t(row: tuple[tuple[int, float], ...], steps: int) -> float:
         return s0 * max(steps, t0) / t0
     if steps <= row[0][0]:
         return row[0][1]
-    for (t0, s0), (t1, s1) in zip(row, row[1:]):
-        if steps <= t1:
-            break
+    index = next((i for i in range(1, len(row)) if steps <= row[i][0]), len(row) - 1)
+    (t0, s0), (t1, s1) = row[index - 1], row[index]
     return s0 + (s1 - s0) * (steps - t0) / (t1 - t0)
 
 

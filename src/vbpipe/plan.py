@@ -16,9 +16,10 @@ jobs have a ``runtime`` (``execution.train_resources``): then as many members as
 (:mod:`vbpipe.costmodel`) expects to train within ``runtime_fill`` of it on the jobs' device, so that a
 CPU cluster gets many right-sized jobs and a GPU cluster a few large ones. Each pack records its expected
 seconds. So adding seeds or variants never retrains an existing model, changing one variant retrains only
-its models, and changing ``models_per_job`` (or the runtime, or the cost table) retrains nothing. A pack's parameters carry its members' on-disk state, so a pack whose outputs exist
-but are stale (say a deleted sidecar) still runs. Packing never changes a model (the training engine
-keeps each member exact), only how many run per job.
+its models, and changing ``models_per_job`` (or the runtime, or the cost table) retrains nothing. A pack's
+parameters carry its members' on-disk state, so a pack whose outputs exist but are stale (say a deleted
+sidecar) still runs. Packing never changes a model (the training engine keeps each member exact), only
+how many run per job.
 
 No torch here: the workflow's parse step imports this module.
 """
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import TrainConfig
+from .config.experiments import Variant, WorkflowConfig
 from .costmodel import (
     CostTable,
     device_kind,
@@ -41,7 +43,6 @@ from .costmodel import (
     runtime_minutes,
     table_for,
 )
-from .config.experiments import Variant, WorkflowConfig
 from .results import layout
 from .sidecar import SIDECAR_FORMAT, file_sha256, read_sidecar
 
