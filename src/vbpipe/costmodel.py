@@ -96,11 +96,16 @@ class CostTable:
 
 
 def load_table(path: str | Path) -> CostTable:
-    """A table written by :meth:`CostTable.to_dict` (``benchmarks/paper_on_gpu.py`` writes one per device)."""
+    """A table written by :meth:`CostTable.to_dict`, alone or as the ``cost_table`` of a measurements file
+    (``benchmarks/gpu_train_check.py --json``, ``throughput.json`` of ``benchmarks/paper_on_gpu.py``)."""
     try:
         values = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise CostModelError(f"cost table {path}: cannot be read ({error})") from None
+    if isinstance(values, dict) and isinstance(values.get("cost_table"), dict):
+        values = values["cost_table"]
+    if not isinstance(values, dict):
+        raise CostModelError(f"cost table {path}: not a table")
     return CostTable.from_dict(values)
 
 
