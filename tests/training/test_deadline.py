@@ -55,7 +55,17 @@ def test_a_deadline_already_past_trains_nothing_and_saves_step_zero(tmp_path, mo
     assert_same_model(spec.checkpoint, alone(spec, tmp_path / "alone")[0])
 
 
-@pytest.mark.parametrize("value", ["soon", "-5", "nan", "inf"])
+def test_a_relative_deadline_counts_from_the_start_of_training(tmp_path, monkeypatch):
+    spec = member(tmp_path, "m1", small(steps_per_epoch=30), 1)
+    monkeypatch.setenv(DEADLINE_ENV, "+0")
+    with pytest.raises(TrainingInterrupted, match="deadline"):
+        train([spec])
+    monkeypatch.setenv(DEADLINE_ENV, "+3600")
+    train([spec])
+    assert_same_model(spec.checkpoint, alone(spec, tmp_path / "alone")[0])
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "nan", "inf", "0", "+x", "+-3"])
 def test_a_bad_deadline_is_refused_before_training(tmp_path, monkeypatch, value):
     spec = member(tmp_path, "m1", small(steps_per_epoch=5), 1)
     monkeypatch.setenv(DEADLINE_ENV, value)

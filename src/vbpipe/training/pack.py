@@ -9,9 +9,10 @@ the steps since the last periodic save. Lightning's ``SLURMEnvironment`` auto-re
 checkpoint cannot resume a regrouped pack. The per-member ``resume.pt`` files stay the one source of truth: any pack
 that contains a member, in any order and with any neighbours, continues it exactly.
 
-Deadline. ``VBPIPE_TRAIN_DEADLINE`` (an absolute time, seconds since the epoch) ends the run the same way once the
-wall clock passes it, checked after every step: for a borrowed machine whose run is cut off at a known time
-(``benchmarks/paper_on_gpu.py``), so that every pack leaves exact resume states instead of being killed.
+Deadline. ``VBPIPE_TRAIN_DEADLINE`` (an absolute time, seconds since the epoch; or ``+S``, S seconds after the
+pack's training starts) ends the run the same way once the wall clock passes it, checked after every step: for a
+borrowed machine whose run is cut off at a known time (``benchmarks/paper_on_gpu.py``), so that every pack leaves
+exact resume states instead of being killed.
 """
 
 from __future__ import annotations
@@ -218,19 +219,23 @@ def train_block(
 
 
 def training_deadline() -> float | None:
-    """The wall-clock deadline of :data:`DEADLINE_ENV` (seconds since the epoch), or None when unset."""
+    """The wall-clock deadline of :data:`DEADLINE_ENV` (seconds since the epoch), or None when unset. ``+S``
+    means S seconds from now (the start of the pack's training): a rehearsal's deadline that a slow start-up
+    cannot use up."""
     text = os.environ.get(DEADLINE_ENV, "").strip()
     if not text:
         return None
+    relative = text.startswith("+")
     try:
-        value = float(text)
+        value = float(text[1:] if relative else text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value < 0 or (value == 0 and not relative):
         raise VbpipeError(
-            f"{DEADLINE_ENV} must be an absolute time in seconds since the epoch, got {text!r}"
+            f"{DEADLINE_ENV} must be an absolute time in seconds since the epoch, or +SECONDS after "
+            f"training starts, got {text!r}"
         )
-    return value
+    return time.time() + value if relative else value
 
 
 def _check_pack(members: list[MemberSpec], existing: str) -> None:
