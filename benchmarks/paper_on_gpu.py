@@ -260,7 +260,8 @@ def workflow_targets(config: dict) -> list[str]:
     from vbpipe.results import layout
 
     tasks = config["experiments"][EXPERIMENT]["sweep"]["task_id"]
-    files = layout.experiment_outputs(EXPERIMENT, tasks=tasks, analysis=None)
+    no_analyses = {"eigenvalue": False, "embedding": [], "persistence": False}
+    files = layout.experiment_outputs(EXPERIMENT, tasks=tasks, analysis=no_analyses)
     tables = Path(layout.experiment_file(EXPERIMENT, "table1_csv")).parent
     return [*files, str(tables / "table1_vs_paper.md"), str(tables / "table1_vs_paper.csv")]
 
