@@ -473,9 +473,9 @@ def check_limits(out: Path) -> list[str]:
             problems.append(f"{relative} is a link")
         elif path.stat().st_size > LIMITS["file_bytes"]:
             problems.append(f"{relative}: {path.stat().st_size} bytes > 16 MiB")
-        if len(relative.parts) > LIMITS["depth"]:
-            problems.append(f"{relative} deeper than {LIMITS['depth']}")
-        if not all(c.isalnum() or c in "._-" for c in relative.name):
+        if len(relative.parts) - 1 > LIMITS["depth"]:
+            problems.append(f"{relative}: more than {LIMITS['depth']} folders down")
+        if not all(c.isalnum() or c in "._-" for part in relative.parts for c in part):
             problems.append(f"{relative}: a name with odd characters")
     total = sum(p.stat().st_size for p in files if not p.is_symlink())
     if total > LIMITS["total_bytes"]:

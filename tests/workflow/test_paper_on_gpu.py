@@ -20,7 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from paper_on_gpu import LIMITS, check_limits  # noqa: E402
 
-pytestmark = pytest.mark.slow
+
+def test_the_limits_check_knows_the_lent_machines_limits(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "ok.txt").write_bytes(b"1")  # two folders down: comes back
+    (tmp_path / "full.bin").write_bytes(b"0" * LIMITS["file_bytes"])  # exactly 16 MiB: fine
+    assert check_limits(tmp_path) == []
+    (tmp_path / "a" / "b" / "c").mkdir()
+    (tmp_path / "a" / "b" / "c" / "deep.txt").write_bytes(b"1")
+    (tmp_path / "odd name.txt").write_bytes(b"1")
+    (tmp_path / "big.bin").write_bytes(b"0" * (LIMITS["file_bytes"] + 1))
+    for k in range(5):
+        (tmp_path / f"f{k}").write_bytes(b"0" * LIMITS["file_bytes"])
+    problems = check_limits(tmp_path)
+    assert any("folders down" in p and "deep.txt" in p for p in problems), problems
+    assert any("odd characters" in p for p in problems)
+    assert any(p.startswith("big.bin") for p in problems)
+    assert any("files > 8" in p for p in problems) and any("in all > 64 MiB" in p for p in problems)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +54,7 @@ def rehearsal(tmp_path_factory):
     return out, work, result.stdout
 
 
+@pytest.mark.slow
 def test_the_output_folder_keeps_the_limits_and_holds_the_results(rehearsal):
     out, _, stdout = rehearsal
     names = sorted(p.name for p in out.iterdir())
@@ -56,6 +73,7 @@ def test_the_output_folder_keeps_the_limits_and_holds_the_results(rehearsal):
     assert "limits check: ok" in stdout
 
 
+@pytest.mark.slow
 def test_the_deadline_left_resume_states_and_the_resumed_models_are_exact(rehearsal, tmp_path):
     out, work, _ = rehearsal
     with tarfile.open(out / "resume_states.tar") as tar:
