@@ -8,8 +8,9 @@ before, by the loader) and the counts averaged:
 
 - **ops**: every ATen operation ``torch.profiler`` records (nested ones too: ``aten::linear`` and the
   ``aten::mm`` it calls count twice);
-- **kernels**: the leaves among them that compute (views, reshapes, ``empty`` and other metadata-only
-  operations left out): what a GPU would launch, one kernel each (fused kernels aside);
+- **kernels**: the outermost ATen operations (not called by another one: ``aten::bmm`` counts once, not the
+  per-matrix calls of its CPU implementation) that compute (views, reshapes, ``empty`` and other
+  metadata-only operations left out): roughly what a GPU launches, one kernel each;
 - **host syncs**: tensor values read on the host during the step (``.cpu()``, ``.item()``, ``.tolist()``,
   ``.numpy()``, ``bool(tensor)``), counted with a ``TorchFunctionMode``: on a GPU each waits for the device.
 
@@ -86,7 +87,8 @@ class StepCounter(pl.Callback):
         self.reads.__exit__(None, None, None)
         self.profiler.__exit__(None, None, None)
         events = [e for e in self.profiler.events() if e.name.startswith("aten::")]
-        leaves = [e for e in events if not e.cpu_children and e.name not in METADATA]
+        outermost = [e for e in events if not _inside_aten(e)]
+        leaves = [e for e in outermost if e.name not in METADATA]
         self.steps.append(
             {
                 "ops": len(events),
@@ -97,6 +99,15 @@ class StepCounter(pl.Callback):
             }
         )
         self.profiler = self.reads = None
+
+
+def _inside_aten(event) -> bool:
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name.startswith("aten::"):
+            return True
+        parent = parent.cpu_parent
+    return False
 
 
 def count(hidden: int, horizon: int, members: int, warmup: int, steps: int) -> dict:

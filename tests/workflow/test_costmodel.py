@@ -173,10 +173,7 @@ def test_the_dry_run_of_the_paper_config_says_what_each_training_job_expects(tmp
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    lines = [
-        line
-        for line in result.stdout.splitlines()
-        if line.startswith("train ") and "expected" in line
-    ]
+    text = result.stdout + result.stderr
+    lines = [line for line in text.splitlines() if "train d8_" in line and "expected" in line]
     assert lines and all("on gpu of a 4.0 h runtime" in line for line in lines), lines
     assert any("640 models, expected" in line for line in lines), lines
