@@ -174,6 +174,6 @@ def test_the_dry_run_of_the_paper_config_says_what_each_training_job_expects(tmp
     )
     assert result.returncode == 0, result.stderr[-3000:]
     text = result.stdout + result.stderr
-    lines = [line for line in text.splitlines() if "train d8_" in line and "expected" in line]
+    lines = [line for line in text.splitlines() if line.startswith("vbpipe: train_d8_")]
     assert lines and all("on gpu of a 4.0 h runtime" in line for line in lines), lines
     assert any("640 models, expected" in line for line in lines), lines

@@ -82,7 +82,13 @@ def pack_records():
             for p in plan.packs
         ]
         PACKS_DIR.mkdir(parents=True, exist_ok=True)
-        for record in records:
+        for (
+            record
+        ) in records:  # what each training job is expected to take (vbpipe.costmodel)
+            print(
+                f"vbpipe: train_{record['name']}: {record['expectation']}",
+                file=sys.stderr,
+            )
             path = PACKS_DIR / f"{record['name']}.json"
             if not path.exists():
                 path.write_text(json.dumps(record))

@@ -26,7 +26,5 @@ for pack in PACKS:
             states=pack["states"],
             accelerator=EXECUTION.accelerator,
             code=FINGERPRINT["train_pack"],
-        message:
-            f"train {pack['name']}: {pack.get('expectation', '')} (vbpipe.costmodel)"
         script:
             "../scripts/train_pack.py"
