@@ -25,7 +25,7 @@ print("device", torch.cuda.get_device_name(0) if torch.cuda.is_available() else 
 PY
 
 echo "== 1. GPU tests =="
-timeout 180 python3 -m pytest -q -m gpu tests/test_gpu.py tests/evaluation 2>&1 | tee "$out/gpu_tests.txt" | tail -15
+timeout 180 python3 -m pytest -q -m gpu tests/training/test_gpu.py tests/evaluation 2>&1 | tee "$out/gpu_tests.txt" | tail -15
 
 echo "== 2. training on the GPU =="
 timeout 240 python3 benchmarks/gpu_train_check.py 2>&1 | tee "$out/gpu_train_check.txt"

@@ -74,6 +74,7 @@ class Setup:
         self.tasks = ("repeat_copy", "7,4,5") if smoke else PAPER_TASKS
         self.l2 = PAPER_L2[:2] if smoke else PAPER_L2
         self.folder = Path(tempfile.mkdtemp(prefix="vbpipe-gpu-check-"))
+        self.measured: dict[int, dict] = {}  # horizon -> seconds per step (section 1)
 
     def config(self, horizon=None, steps=2000, epochs=1, hidden=None, **overrides):
         from vbpipe.config import TrainConfig
@@ -198,6 +199,15 @@ def throughput(setup: Setup) -> None:
         pack = setup.paper_pack(f"pack-{horizon}", horizon, steps)
         packed = seconds_per_step(setup, pack)
         peak = torch.cuda.max_memory_allocated() / 2**30 if setup.device == "cuda" else float("nan")
+        setup.measured[horizon] = {
+            "one_model_s": one,
+            "ensemble_size": setup.ensemble,
+            "ensemble_s": ensemble,
+            "pack_size": len(pack),
+            "pack_s": packed,
+            "peak_gib": None if peak != peak else peak,
+            "time_steps": setup.length + horizon,
+        }
         rates = {
             "one model": 1 / one,
             f"ensemble of {setup.ensemble}": setup.ensemble / ensemble,
@@ -348,6 +358,39 @@ def grid_estimate(setup: Setup) -> None:
     )
 
 
+def cost_table(setup: Setup) -> dict | None:
+    """A :class:`vbpipe.costmodel.CostTable` from section 1: the pack's seconds per model-step at each measured
+    horizon (overhead not subtracted) and one model's step at the longest horizon as the per-step overhead,
+    both erring on the slow side."""
+    from vbpipe.costmodel import CostTable
+
+    if not setup.measured:
+        return None
+    rows = tuple(
+        (m["time_steps"], m["pack_s"] / m["pack_size"]) for _, m in sorted(setup.measured.items())
+    )
+    overhead = setup.measured[max(setup.measured)]["one_model_s"]
+    device = "gpu" if setup.device == "cuda" else "cpu"
+    source = f"measured: python benchmarks/gpu_train_check.py (device {setup.device}" + (
+        ", smoke sizes)" if setup.smoke else ")"
+    )
+    return CostTable(device, overhead, {setup.hidden: rows}, source).to_dict()
+
+
+def write_measurements(setup: Setup, path: Path) -> None:
+    import json
+
+    payload = {
+        "device": setup.device,
+        "smoke": setup.smoke,
+        "hidden": setup.hidden,
+        "horizons": {str(h): m for h, m in sorted(setup.measured.items())},
+        "cost_table": cost_table(setup),
+    }
+    path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    say(f"measurements written to {path}")
+
+
 def importable() -> bool:
     """vbpipe from this checkout when it is not installed; False (with the reason) if a dependency is missing."""
     try:
@@ -366,6 +409,11 @@ def main(argv=None) -> int:
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (to test this script)")
     parser.add_argument("--skip", nargs="*", default=[], help="sections to skip: 1 2a 2b 2c 3")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="write section 1's seconds per step and the cost table they give (vbpipe.costmodel) here",
+    )
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         say(f"no CUDA device (torch {torch.__version__}): nothing to check here; exiting")
@@ -385,6 +433,8 @@ def main(argv=None) -> int:
     ):
         if key not in args.skip:
             check(setup)
+    if args.json is not None:
+        write_measurements(setup, args.json)
     say(f"\nall checks done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -235,7 +235,18 @@ def main(argv=None) -> None:
     parser.add_argument("--optimizer-launches", action="store_true")
     parser.add_argument("--quick", action="store_true", help="smoke test: hidden 32, H 10, K 4")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--cost-table",
+        type=int,
+        nargs="+",
+        metavar="HIDDEN",
+        help="only measure packs of the largest --ks at these hidden sizes and --horizons, interleaved, "
+        "and print them as a vbpipe.costmodel table",
+    )
     args = parser.parse_args(argv)
+    if args.cost_table:
+        cost_table(args)
+        return
     if args.quick:
         args.hidden, args.horizons, args.ks, args.rounds, args.model_steps = 32, [10], [4], 1, 10
     torch.set_num_threads(1)
@@ -281,6 +292,33 @@ def main(argv=None) -> None:
         )
     if args.json:
         args.json.write_text(json.dumps({"results": results, "optimizer": extra}, indent=1))
+
+
+def cost_table(args) -> None:
+    """Seconds per model-step of a K-member pack per (hidden, T = L + H): the rows of a CPU cost table."""
+    torch.set_num_threads(1)
+    k = max(args.ks)
+    load = os.getloadavg()[0]
+    cells = [(h, horizon) for h in args.cost_table for horizon in args.horizons]
+    best: dict[tuple[int, int], float] = {}
+    for round_ in range(args.rounds):
+        for cell in cells if round_ % 2 == 0 else reversed(cells):
+            ms = ours(cell[0], cell[1], k, args.warmup, max(5, args.model_steps // k))["ms"]
+            best[cell] = min(best.get(cell, ms), ms)
+            print(
+                f"round {round_ + 1}: hidden {cell[0]}, H {cell[1]}: {ms:.3f} ms", file=sys.stderr
+            )
+    points = {
+        h: [[L + horizon, round(best[(h, horizon)] / 1000, 6)] for horizon in args.horizons]
+        for h in args.cost_table
+    }
+    print(
+        f"K = {k}, one torch thread, best of {args.rounds} rounds; load before {load:.2f}, "
+        f"after {os.getloadavg()[0]:.2f}"
+    )
+    for h, row in points.items():
+        print(f"  hidden {h}: " + ", ".join(f"T {t}: {1000 * s:.3f} ms" for t, s in row))
+    print(json.dumps({"device": "cpu", "points": points}))
 
 
 def report(args, results: dict, load: float, seconds: float) -> None:

@@ -16,6 +16,7 @@ class TrainingInterrupted(RuntimeError):
     Rerunning the same command (or the workflow) continues each model exactly where it stopped.
     """
 
-    def __init__(self, signum: int):
-        super().__init__(f"training interrupted by signal {signum}; state saved, rerun to resume")
-        self.signum = signum
+    def __init__(self, signum: int, reason: str | None = None):
+        why = reason or f"signal {signum}"
+        super().__init__(f"training interrupted by {why}; state saved, rerun to resume")
+        self.signum, self.reason = signum, reason

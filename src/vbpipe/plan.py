@@ -11,11 +11,15 @@ whole pack whenever the packing changes, so the plan decides per model, at parse
 - every other model (missing, trained from other parameters or code, or corrupt) is **to train**.
 
 Only models to train are packed: models of equal shapes (:func:`pack_key`), in config order, split into
-``ceil(n / models_per_job)`` packs of near-equal size. So adding seeds or variants never retrains an
-existing model, changing one variant retrains only its models, and changing ``models_per_job``
-retrains nothing. A pack's parameters carry its members' on-disk state, so a pack whose outputs exist
-but are stale (say a deleted sidecar) still runs. Packing never changes a model (the training engine
-keeps each member exact), only how many run per job.
+``ceil(n / size)`` packs of near-equal size. ``size`` is ``models_per_job``, or fewer when the training
+jobs have a ``runtime`` (``execution.train_resources``): then as many members as the cost model
+(:mod:`vbpipe.costmodel`) expects to train within ``runtime_fill`` of it on the jobs' device, so that a
+CPU cluster gets many right-sized jobs and a GPU cluster a few large ones. Each pack records its expected
+seconds. So adding seeds or variants never retrains an existing model, changing one variant retrains only
+its models, and changing ``models_per_job`` (or the runtime, or the cost table) retrains nothing. A pack's
+parameters carry its members' on-disk state, so a pack whose outputs exist but are stale (say a deleted
+sidecar) still runs. Packing never changes a model (the training engine keeps each member exact), only
+how many run per job.
 
 No torch here: the workflow's parse step imports this module.
 """
@@ -31,6 +35,14 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .config.experiments import Variant, WorkflowConfig
+from .costmodel import (
+    CostTable,
+    device_kind,
+    members_that_fit,
+    pack_seconds,
+    runtime_minutes,
+    table_for,
+)
 from .results import layout
 from .sidecar import SIDECAR_FORMAT, file_sha256, read_sidecar
 
@@ -110,6 +122,19 @@ class Pack:
     members: tuple[ModelRef, ...]
     stamps: tuple[str, ...]
     states: tuple[str, ...]
+    #: what the cost model expects the pack to take on its device (seconds), and the job's runtime
+    expected_seconds: float | None = None
+    runtime_seconds: float | None = None
+    device: str | None = None
+
+    def expectation(self) -> str:
+        """One line for the job's message: how long it should take, of how long it may run."""
+        if self.expected_seconds is None:
+            return f"{len(self.members)} models"
+        text = f"{len(self.members)} models, expected {_duration(self.expected_seconds)} on {self.device}"
+        if self.runtime_seconds is not None:
+            text += f" of a {_duration(self.runtime_seconds)} runtime"
+        return text
 
     def spec(self) -> list[dict]:
         """The members as plain data for the job (what :func:`vbpipe.jobs.train.train_pack_job` takes)."""
@@ -125,6 +150,14 @@ class Pack:
             }
             for m, stamp in zip(self.members, self.stamps, strict=True)
         ]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _pack_name(key: tuple, members, stamps) -> str:
@@ -148,10 +181,21 @@ class TrainingPlan:
 
 
 def plan_training(
-    config: WorkflowConfig, code: str | None = None, root: str = "results"
+    config: WorkflowConfig,
+    code: str | None = None,
+    root: str = "results",
+    table: CostTable | None = None,
 ) -> TrainingPlan:
-    """Every model of the selected experiments, and the packs of those that need training."""
+    """Every model of the selected experiments, and the packs of those that need training.
+
+    ``table``: the cost table to size packs by (default: ``execution.cost_table``, else the built-in
+    table of the training jobs' device)."""
     code = code or training_code()
+    execution = config.execution
+    kind = device_kind(execution.accelerator, execution.train_resources)
+    table = table or table_for(kind, execution.cost_table)
+    minutes = runtime_minutes(execution.train_resources.get("runtime"))
+    runtime = None if minutes is None else 60 * minutes
     models = tuple(
         ModelRef(experiment.name, variant, seed, root)
         for experiment in config.experiments.values()
@@ -168,8 +212,12 @@ def plan_training(
             continue
         groups.setdefault(model.variant.config.shapes, []).append((model, stamp, state))
     packs = []
-    size = config.execution.models_per_job
     for key, entries in groups.items():
+        configs = [m.variant.config for m, _, _ in entries]
+        size = execution.models_per_job
+        if runtime is not None:
+            fit = members_that_fit(table, configs, execution.runtime_fill * runtime)
+            size = min(size, fit)
         n_packs = math.ceil(len(entries) / size)
         per_pack = math.ceil(len(entries) / n_packs)
         for start in range(0, len(entries), per_pack):
@@ -177,7 +225,9 @@ def plan_training(
             members = tuple(m for m, _, _ in chunk)
             stamps = tuple(s for _, s, _ in chunk)
             states = tuple(st for _, _, st in chunk)
-            packs.append(Pack(_pack_name(key, members, stamps), members, stamps, states))
+            expected = pack_seconds(table, [m.variant.config for m in members])
+            name = _pack_name(key, members, stamps)
+            packs.append(Pack(name, members, stamps, states, expected, runtime, table.device))
     return TrainingPlan(models, tuple(packs), current)
 
 

@@ -91,11 +91,22 @@ def pack_records():
         # script's closure, which holds file names and records that cannot change a model
         plan = plan_training(CONFIG)
         records = [
-            {"name": p.name, "members": p.spec(), "states": list(p.states)}
+            {
+                "name": p.name,
+                "members": p.spec(),
+                "states": list(p.states),
+                "expectation": p.expectation(),
+            }
             for p in plan.packs
         ]
         PACKS_DIR.mkdir(parents=True, exist_ok=True)
-        for record in records:
+        for (
+            record
+        ) in records:  # what each training job is expected to take (vbpipe.costmodel)
+            print(
+                f"vbpipe: train_{record['name']}: {record['expectation']}",
+                file=sys.stderr,
+            )
             path = PACKS_DIR / f"{record['name']}.json"
             if not path.exists():
                 path.write_text(json.dumps(record))

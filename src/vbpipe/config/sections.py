@@ -317,6 +317,20 @@ class ExecutionSettings(_Section):
         "variants and experiments",
     )
     threads: int = Field(1, ge=1, le=256, description="CPU threads of every job")
+    runtime_fill: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="share of a training job's `train_resources.runtime` its pack is planned to fill: packs "
+        "are sized by the cost model (vbpipe.costmodel) so that their expected time fits it, "
+        "`models_per_job` staying the upper bound; without a runtime, packs are sized by "
+        "`models_per_job` alone",
+    )
+    cost_table: str | None = Field(
+        None,
+        description="a measured cost table (JSON, e.g. benchmarks/paper_on_gpu.py's costmodel_gpu.json) "
+        "instead of the built-in one of the training device",
+    )
     train_resources: dict[str, int | str] = Field(
         default_factory=dict,
         description="extra Snakemake resources of each training job, e.g. {gpu: 1, mem_mb: "
@@ -329,6 +343,12 @@ class ExecutionSettings(_Section):
         bad = [k for k in value if not k.isidentifier()]
         if bad:
             raise ValueError(f"resource names must be identifiers, got {bad}")
+        from ..costmodel import CostModelError, runtime_minutes
+
+        try:
+            runtime_minutes(value.get("runtime"))
+        except CostModelError as error:
+            raise ValueError(str(error).removeprefix("train_resources.runtime: ")) from None
         return value
 
 

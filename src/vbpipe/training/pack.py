@@ -8,11 +8,17 @@ the steps since the last periodic save. Lightning's ``SLURMEnvironment`` auto-re
 ``scontrol requeue`` itself, but under Snakemake the job is Snakemake's to resubmit (its ``retries``), and a pack
 checkpoint cannot resume a regrouped pack. The per-member ``resume.pt`` files stay the one source of truth: any pack
 that contains a member, in any order and with any neighbours, continues it exactly.
+
+Deadline. ``VBPIPE_TRAIN_DEADLINE`` (an absolute time, seconds since the epoch; or ``+S``, S seconds after the
+pack's training starts) ends the run the same way once the wall clock passes it, checked after every step: for a
+borrowed machine whose run is cut off at a known time (``benchmarks/paper_on_gpu.py``), so that every pack leaves
+exact resume states instead of being killed.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import time
@@ -26,7 +32,7 @@ import torch
 from ..checkpoint import CheckpointError, atomic_torch_save, load_model, save_model
 from ..config import TrainConfig, model_hparams
 from ..devices import resolve_device
-from ..errors import TrainingInterrupted
+from ..errors import TrainingInterrupted, VbpipeError
 from ..results.layout import model_dirname
 from .allocator import keep_freed_memory
 from .data import DrawnBatches, make_loader, shard_bounds
@@ -35,6 +41,9 @@ from .members import MemberSpec, pack_key, resume_path
 from .module import PackModule
 
 SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1")
+#: Environment variable: an absolute wall-clock time (seconds since the epoch) after which training stops
+#: after its current step, saving every member's resume state, as on SIGUSR1.
+DEADLINE_ENV = "VBPIPE_TRAIN_DEADLINE"
 
 log = logging.getLogger("vbpipe.training")
 
@@ -84,6 +93,7 @@ def train_pack(
     """
     members = list(members)
     _check_pack(members, existing)
+    deadline = training_deadline()
     device = torch.device(resolve_device(accelerator))
     if device.type == "cpu":
         torch.set_num_threads(threads or 1)
@@ -105,21 +115,22 @@ def train_pack(
         _restore(module, index)
     logger = MemberLogger(todo, module.roster, tensorboard)
     logger.started()
-    saver = ResumeSaver(module, logger, save_every_steps, started)
+    saver = ResumeSaver(module, logger, save_every_steps, started, deadline)
     printer = PackProgress(todo, module.roster, log_interval_seconds)
     steps = int(
         max((module.roster.total_steps - module.roster.step)[module.roster.active], default=0)
     )
     previous = _install_signal_handlers(saver)
     try:
-        if steps > 0:
+        saver.check_deadline()
+        if steps > 0 and saver.signum is None:
             module.to(device)
             _fit(module, device, steps, progress, [saver, logger, printer, *(callbacks or [])])
     except BaseException as error:
         if saver.signum is None:  # a failure, not a signal: keep the last consistent saves
             raise
         saver.save_all(True)  # Lightning ends a SIGTERM with its own exception, after the step
-        raise TrainingInterrupted(saver.signum) from error
+        raise TrainingInterrupted(saver.signum, saver.reason) from error
     finally:
         _restore_signal_handlers(previous)
         logger.close()
@@ -127,7 +138,7 @@ def train_pack(
         saver.save_all(True)
         if log_interval_seconds > 0:
             printer.member_lines()
-        raise TrainingInterrupted(saver.signum)
+        raise TrainingInterrupted(saver.signum, saver.reason)
 
     saver.update_wall()
     roster = module.roster
@@ -207,6 +218,26 @@ def train_block(
     )
 
 
+def training_deadline() -> float | None:
+    """The wall-clock deadline of :data:`DEADLINE_ENV` (seconds since the epoch), or None when unset. ``+S``
+    means S seconds from now (the start of the pack's training): a rehearsal's deadline that a slow start-up
+    cannot use up."""
+    text = os.environ.get(DEADLINE_ENV, "").strip()
+    if not text:
+        return None
+    relative = text.startswith("+")
+    try:
+        value = float(text[1:] if relative else text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not relative):
+        raise VbpipeError(
+            f"{DEADLINE_ENV} must be an absolute time in seconds since the epoch, or +SECONDS after "
+            f"training starts, got {text!r}"
+        )
+    return time.time() + value if relative else value
+
+
 def _check_pack(members: list[MemberSpec], existing: str) -> None:
     if not members:
         raise ValueError("a pack needs at least one member")
@@ -259,19 +290,35 @@ def _restore(module: PackModule, index: int) -> None:
 
 class ResumeSaver(pl.Callback):
     """Writes ``resume.pt`` files: of a member when it stops (a rerun will not train it again), of every active
-    member each ``every`` steps, and ends the run after the step in which a signal arrived."""
+    member each ``every`` steps, and ends the run after the step in which a signal arrived or the ``deadline``
+    (seconds since the epoch) passed."""
 
-    def __init__(self, module: PackModule, logger: MemberLogger, every: int, started: float):
+    def __init__(
+        self,
+        module: PackModule,
+        logger: MemberLogger,
+        every: int,
+        started: float,
+        deadline: float | None = None,
+    ):
         self.module, self.logger, self.every, self.started = module, logger, every, started
+        self.deadline = deadline
         self.base_wall = module.roster.wall_seconds.copy()
         self.stop_times: dict[int, float] = {}
         self.signum: int | None = None
+        self.reason: str | None = None
+
+    def check_deadline(self) -> None:
+        """Stop as on SIGUSR1 (Slurm's "time is nearly up") once the deadline has passed."""
+        if self.signum is None and self.deadline is not None and time.time() >= self.deadline:
+            self.signum, self.reason = int(signal.SIGUSR1), f"the deadline ({DEADLINE_ENV})"
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         now = time.perf_counter()
         for k in self.module.last.events.stopped:
             self.stop_times[int(k)] = now
             self.save(int(k))
+        self.check_deadline()
         if self.signum is not None:
             trainer.should_stop = True
         elif self.every and (batch_idx + 1) % self.every == 0:
