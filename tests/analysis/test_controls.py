@@ -127,3 +127,18 @@ def test_the_fit_is_never_worse_than_no_fit_on_an_unrelated_matrix():
     unrelated[np.abs(unrelated) < 0.05] = 1e-12  # near-zero entries: wild log-space starts
     fit = fit_diagonal_similarity(unrelated, theory)
     assert np.isfinite(fit.error_after) and fit.error_after <= fit.error_before
+
+
+def test_phi_errors_are_reported_to_twelve_decimals_so_reruns_agree():
+    """An exact similarity's fitted error is rounding noise (~1e-16, different from run to run):
+    reported as exactly 0; a real error keeps its value to 1e-12."""
+    from vbpipe.analysis.controls import basis_invariant_phi_error, reported_error
+
+    assert reported_error(6.07e-16) == 0.0 and str(reported_error(-3e-17)) == "0.0"
+    assert reported_error(0.123456789012345) == 0.123456789012
+    rng = np.random.default_rng(3)
+    phi = np.roll(np.eye(6), 1, axis=1)
+    scales = rng.uniform(0.5, 2.0, 6)
+    similar = phi * scales[:, None] / scales[None, :]  # D Φ D⁻¹
+    raw, fitted = basis_invariant_phi_error(similar, phi, np.arange(6))
+    assert fitted == 0.0 and raw > 0.1

@@ -150,7 +150,8 @@ def test_each_stage_fingerprint_covers_its_own_rooms():
     assert "aggregate" in table and not upstream & table, table
     assert _stages_running("analysis/persistence.py") == {"analyze_persistence"}
     assert _stages_running("jobs/eigenvalue.py") == {"analyze_eigenvalue"}
-    assert _stages_running("analysis/census.py") == {"analyze_census"}
+    # the runs table classifies each variant with the census (its mechanism column)
+    assert _stages_running("analysis/census.py") == {"analyze_census", "runs_table"}
     assert _stages_running("jobs/census.py") == {"analyze_census"}
     assert _stages_running("evaluation/table1.py") == {"aggregate", "reproduction"}
     assert "train_pack" not in _stages_running("results/records.py")

@@ -180,7 +180,7 @@ def test_census_setting_reruns_the_census_only(finished_run, tmp_path):
             .__setitem__("census_max_spectral_error", 0.1)
         ),
     )
-    assert scheduled(snakemake(clone, "-n", env=env)) == {"analyze_census_tiny_a": 1, "default": 1}
+    assert scheduled(snakemake(clone, "-n", env=env)) == {"analyze_census": 1, "default": 1}
 
 
 def test_learning_rate_change_retrains_that_experiment_only(finished_run, tmp_path):

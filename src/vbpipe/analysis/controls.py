@@ -180,7 +180,8 @@ def basis_invariant_phi_error(
     phi_emp: np.ndarray, phi_theory: np.ndarray, kept: np.ndarray
 ) -> tuple[float | None, float | None]:
     """The relative Φ error on the kept block before and after the diagonal fit,
-    ``‖Φ_emp − Φ‖/‖Φ‖`` and ``min_D ‖D⁻¹ Φ_emp D − Φ‖/‖Φ‖`` (``None`` for an empty block)."""
+    ``‖Φ_emp − Φ‖/‖Φ‖`` and ``min_D ‖D⁻¹ Φ_emp D − Φ‖/‖Φ‖`` (``None`` for an empty block), to
+    :data:`REPORTED_DECIMALS` decimals."""
     kept = np.asarray(kept, dtype=np.int64)
     if kept.size == 0:
         return None, None
@@ -190,7 +191,18 @@ def basis_invariant_phi_error(
     if norm == 0:
         return None, None
     fit = fit_diagonal_similarity(np.asarray(phi_emp, dtype=np.float64)[idx], theory)
-    return fit.error_before / norm, fit.error_after / norm
+    return reported_error(fit.error_before / norm), reported_error(fit.error_after / norm)
+
+
+#: Decimals the relative Φ errors are reported to. Below 1e-12 (an exact circuit's error after the
+#: fit is ~1e-16) the fit's rounding differs from run to run (numpy's and LAPACK's summation order
+#: follows memory alignment), and a rerun must give the same file.
+REPORTED_DECIMALS = 12
+
+
+def reported_error(value: float) -> float:
+    """``value`` to :data:`REPORTED_DECIMALS` decimals."""
+    return round(float(value), REPORTED_DECIMALS) + 0.0  # + 0.0: no -0.0
 
 
 def contamination_by_source(

@@ -68,7 +68,12 @@ from matplotlib.figure import Figure
 from .. import recurrence
 from ..evaluation.emt import variable_memory_basis
 from ..taskspec import Task
-from .controls import SATURATION_LEVEL, contamination_by_source, fit_diagonal_similarity
+from .controls import (
+    SATURATION_LEVEL,
+    contamination_by_source,
+    fit_diagonal_similarity,
+    reported_error,
+)
 
 __all__ = [
     "LINEARISATIONS",
@@ -290,7 +295,7 @@ class InputPhaseAnalysis:
         if self.phi_kept.size == 0 or norm == 0:
             return float("nan"), float("nan")
         fit = fit_diagonal_similarity(self.phi_weights, self.phi_kept)
-        return fit.error_before / norm, fit.error_after / norm
+        return reported_error(fit.error_before / norm), reported_error(fit.error_after / norm)
 
     def summary(self) -> dict[str, float]:
         """Scalars per model: contamination (and its split by source) and memory error at the end
