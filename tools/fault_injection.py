@@ -120,6 +120,8 @@ def digest(project: Path) -> dict:
                 k: data[k].tobytes().hex() for k in sorted(data.files)
             }
     for path in sorted(results.rglob("*.csv")):
+        if "logs" in path.parts:  # e.g. the Slurm efficiency report: a record of the run itself
+            continue
         lines = path.read_text().splitlines()
         header = lines[0].split(",") if lines else []
         drop = {i for i, name in enumerate(header) if name in TIMING or "sha256" in name}
