@@ -39,8 +39,8 @@ import torch
 
 from vbpipe.checkpoint import save_model
 from vbpipe.jobs.evaluate import evaluate_models
-from vbpipe.model import init_weights
 from vbpipe.results.layout import checkpoint_in, results_in
+from vbpipe.training.kernel import init_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTCOME = {

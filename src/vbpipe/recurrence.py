@@ -2,7 +2,7 @@
 from ``h_{-1} = 0``, ``y_t = W_r h_t [+ b_r]``, with ``act`` tanh (the paper's model) or the identity
 (the linear control).
 
-Two forms, for two jobs (training has its own batched kernel, :mod:`vbpipe.model`):
+Two forms, for two jobs (training has its own batched kernel, :mod:`vbpipe.training.kernel`):
 
 - :func:`forward`: float64 numpy over a whole sequence batch, keeping every hidden state and, on
   request, the two drives; what the Figure-3 trajectory, the fixed-point seeds, the input-phase

@@ -1,6 +1,6 @@
 """A trained model as a ``torch.nn.Module`` (for the API's ``load_model(..., as_torch=True)``).
 
-vbpipe trains and evaluates on weight dicts (:mod:`vbpipe.model`); a module is what a notebook user
+vbpipe trains and evaluates on weight dicts (:mod:`vbpipe.training.kernel`); a module is what a notebook user
 expects to poke at (hooks, autograd, ``state_dict``). Its layout is the original project's
 ``RNNModel``: ``rnn`` (one tanh layer) and ``readout``, so its ``state_dict`` keys read
 ``rnn.weight_hh_l0``, ``readout.weight``, ... as they do there.

@@ -13,9 +13,9 @@ from helpers.evaluation import FAST, random_model
 import vbpipe
 from vbpipe import recurrence
 from vbpipe.evaluation.directory import evaluate_directory
-from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.records import read_metrics
+from vbpipe.training.kernel import init_weights
 
 
 def test_import_vbpipe_stays_cheap_and_the_api_loads_on_use():

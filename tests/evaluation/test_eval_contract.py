@@ -14,12 +14,12 @@ from helpers.evaluation import FAST, exact_circuit, job_of, random_model, write_
 from vbpipe.checkpoint import CheckpointError
 from vbpipe.jobs.aggregate import aggregate_experiment
 from vbpipe.jobs.evaluate import evaluate_models
-from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError, StaleResultError
 from vbpipe.results.experiment import ROW_ARRAYS, experiment_from_model_results, load_experiment
 from vbpipe.results.records import METRICS_VERSION, checkpoint_fingerprint, read_metrics
 from vbpipe.results.summary import experiment_from_summary, summary_records
 from vbpipe.results.table import MODEL_KEY, TABLE_COLUMNS, read_table, records_to_table
+from vbpipe.training.kernel import init_weights
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from helpers.reference_rnn import rnn_forward_single
 from vbpipe.checkpoint import CheckpointError, load_model
 from vbpipe.evaluation.accuracy import draw_test_set, input_phase, output_targets
 from vbpipe.evaluation.evaluate import evaluate_loaded, evaluation_lengths
-from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.records import (
     LENGTH_FIELDS,
@@ -32,6 +31,7 @@ from vbpipe.results.records import (
     validate_metrics,
 )
 from vbpipe.tasks import Task, build_batch
+from vbpipe.training.kernel import init_weights
 
 
 def test_random_untrained_model_is_at_chance_and_not_converged(experiment):
@@ -82,7 +82,7 @@ def test_evaluation_is_reproducible_and_seeded(experiment):
 
 
 def test_fast_forward_matches_the_models_own_forward(experiment):
-    """The evaluation's float32 recurrence gives the outputs of vbpipe.model's forward."""
+    """The evaluation's float32 recurrence gives the outputs of vbpipe.training.kernel's forward."""
     model_dir = random_model(experiment, seed=4, hidden=32)
     loaded = load_model(model_dir / "checkpoint" / "model.pt")
     task = Task((255, 0, 0), 8, 8)

@@ -15,11 +15,11 @@ from helpers.evaluation import exact_circuit, write_model
 
 from vbpipe.checkpoint import CheckpointError, load_model
 from vbpipe.cli import main
-from vbpipe.model import init_weights
 from vbpipe.original_runs import lightning_checkpoint_in, model_checkpoints
 from vbpipe.results.records import read_metrics, read_model_arrays
 from vbpipe.results.table import read_table
 from vbpipe.tasks import Task
+from vbpipe.training.kernel import init_weights
 
 D, LENGTH, HIDDEN = 3, 3, 12
 FAST_ARGS = ["--test_horizon", "60", "--n_batches", "2", "--batch_size", "16", "--no_figures"]

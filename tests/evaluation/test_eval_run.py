@@ -20,7 +20,6 @@ from vbpipe.jobs.aggregate import aggregate_experiment
 from vbpipe.jobs.evaluate import EvaluationError, evaluate_models
 from vbpipe.jobs.figures import draw_paper_figures, global_data
 from vbpipe.jobs.model_figures import draw_model_figures
-from vbpipe.model import init_weights
 from vbpipe.results.errors import ResultsError
 from vbpipe.results.layout import GLOBAL_FIGURES, model_figure_names
 from vbpipe.results.records import (
@@ -38,6 +37,7 @@ from vbpipe.results.summary import (
     load_summary_schema,
     validate_summary,
 )
+from vbpipe.training.kernel import init_weights
 
 
 def make_parser():

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from vbpipe.checkpoint import save_model
-from vbpipe.model import init_weights
 from vbpipe.tasks import Task
+from vbpipe.training.kernel import init_weights
 
 OUTCOME = {
     "steps": 1000,

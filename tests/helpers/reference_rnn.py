@@ -1,5 +1,5 @@
 """A plain autograd RNN over a weight dict, any dtype: the reference the tests hold the training
-kernel (vbpipe.model.PackedRNN), the evaluation and the analyses to. Test code only."""
+kernel (vbpipe.training.kernel.PackedRNN), the evaluation and the analyses to. Test code only."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import torch
 
 from vbpipe.checkpoint import CheckpointError, atomic_torch_save, load_model, save_model
 from vbpipe.config import TrainConfig, model_hparams
-from vbpipe.model import init_weights
+from vbpipe.training.kernel import init_weights
 
 CONFIG = TrainConfig(task_id="repeat_copy", input_dim=3, seq_length=2, hidden_dim=8)
 OUTCOME = {

@@ -12,11 +12,11 @@ from helpers.training import OTHER_TASK, alone, assert_same_model, member, same_
 from vbpipe.circuits import build_circuit
 from vbpipe.config import ConfigError, TrainConfig, model_hparams
 from vbpipe.evaluation.accuracy import hidden_trajectory
-from vbpipe.model import MemberGroup, PackedRNN, ParamLayout, init_weights
 from vbpipe.plan import model_stamp
 from vbpipe.recurrence import output_phase
 from vbpipe.tasks import Task, build_batch, draw_inputs, make_generator, stacked_model_inputs
 from vbpipe.training import MemberSpec, pack_key, train_pack
+from vbpipe.training.kernel import MemberGroup, PackedRNN, ParamLayout, init_weights
 from vbpipe.training.module import PackModule
 
 # Stamps and resume fingerprints computed with the code before the keys existed (commit 42e0284):

@@ -7,7 +7,7 @@ generator: evaluation on CPU imports no torch); a fresh generator for each evalu
 test set at ``L`` does not depend on which other lengths are evaluated. The model
 runs from ``h = 0`` over input and output phases; only the ``horizon`` output steps are scored. A
 prediction counts as correct when ``sign(ŷ) == y`` (sign(0) = +1, as in training's
-:meth:`vbpipe.model.PackedRNN.loss`); a non-finite prediction (a diverged model) counts as wrong.
+:meth:`vbpipe.training.kernel.PackedRNN.loss`); a non-finite prediction (a diverged model) counts as wrong.
 
 Speed: the forward pass is :func:`vbpipe.recurrence.output_phase`, float32 (the precision the model
 was trained and stored in), keeping nothing but the state; numpy on CPU, torch on a GPU. The test

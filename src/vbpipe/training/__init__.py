@@ -5,7 +5,7 @@ learning rate, clipping, curriculum threshold, window and horizons, epochs, earl
 own data streams, curriculum level, clipping, Adam state and stop. On a CPU with one thread (the default) its final
 weights and outcome are bit-identical whether it is trained alone, in a block of its seeds, in any pack, or
 interrupted and resumed in another pack: every operation acts on one member's rows with shapes that do not depend on
-``K``, and every member's blocks start on a 64-byte boundary (:mod:`vbpipe.model`). On a GPU, cuBLAS may choose other
+``K``, and every member's blocks start on a 64-byte boundary (:mod:`.kernel`). On a GPU, cuBLAS may choose other
 kernels for other batch counts, so alone and in a pack agree to rounding; a resumed pack is exact.
 
 - :mod:`.members`: :class:`MemberSpec`, paths, and every member's state as arrays (:class:`~.members.Roster`).
@@ -14,7 +14,7 @@ kernels for other batch counts, so alone and in a pack agree to rounding; a resu
 - :mod:`.optim`: per-member clipping and :class:`~.optim.StackedAdam`.
 - :mod:`.logs`: ``training.log``, TensorBoard, and the job's progress lines.
 - :mod:`.pack`: :func:`train_pack`, :func:`train_block`, resume, signals, Slurm.
-- The recurrence and its hand-written backward pass: :class:`vbpipe.model.PackedRNN`.
+- The recurrence and its hand-written backward pass: :class:`.kernel.PackedRNN` (:mod:`.kernel`).
 
 Lightning does what it is for: the ``Trainer`` runs the loop with automatic optimisation (``training_step`` returns
 the summed member loss and Lightning runs backward), clipping is the ``configure_gradient_clipping`` hook, the

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..config import TrainConfig
-from ..model import init_weights
+from .kernel import init_weights
 
 
 def initial_weights(config: TrainConfig, seed: int) -> dict[str, torch.Tensor]:

@@ -3,7 +3,7 @@ with automatic optimisation.
 
 A step, as Lightning runs it: :meth:`PackModule.training_step` groups the active members by (sequence length drawn
 this step, current horizon) only, builds each member's targets from its own task's index map (one gather, so
-members of different tasks share a group), runs :class:`vbpipe.model.PackedRNN` and returns the sum of the
+members of different tasks share a group), runs :class:`vbpipe.training.kernel.PackedRNN` and returns the sum of the
 members' losses; Lightning runs backward; :meth:`PackModule.configure_gradient_clipping` clips each member's
 gradient to its own norm and marks members with a non-finite loss or gradient; Lightning calls
 :class:`~vbpipe.training.optim.StackedAdam`; :meth:`PackModule.optimizer_step` then books the step for every member
@@ -19,7 +19,6 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from ..model import MemberGroup, PackedRNN, ParamLayout
 from ..tasks import (
     bits_to_inputs,
     draw_bits,
@@ -31,6 +30,7 @@ from ..tasks import (
 )
 from .data import DrawnBatch, initial_streams
 from .initial import initial_weights
+from .kernel import MemberGroup, PackedRNN, ParamLayout
 from .members import ACTIVE, DIVERGED, MemberSpec, Roster, StepEvents
 from .optim import StackedAdam, clip_per_member
 

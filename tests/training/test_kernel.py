@@ -5,7 +5,6 @@ import pytest
 import torch
 from helpers.reference_rnn import rnn_forward
 
-from vbpipe.model import Arena, MemberGroup, PackedRNN, ParamLayout, init_weights
 from vbpipe.tasks import (
     Task,
     build_batch,
@@ -16,6 +15,7 @@ from vbpipe.tasks import (
     stacked_model_inputs,
     stacked_targets,
 )
+from vbpipe.training.kernel import Arena, MemberGroup, PackedRNN, ParamLayout, init_weights
 
 TASKS = [Task((7, 0, 0), 3, 2), Task((7, 4, 5), 3, 2)]
 

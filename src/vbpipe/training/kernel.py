@@ -25,8 +25,8 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .recurrence import check_activation
-from .tasks import make_generator
+from ..recurrence import check_activation
+from ..tasks import make_generator
 
 
 def init_weights(seed: int, input_dim: int, hidden_dim: int, output_dim: int, bias: bool = False):
