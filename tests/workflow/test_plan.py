@@ -149,6 +149,9 @@ def test_each_stage_fingerprint_covers_its_own_rooms():
     table = _stages_running("results/table.py")
     assert "aggregate" in table and not upstream & table, table
     assert _stages_running("analysis/persistence.py") == {"analyze_persistence"}
+    # the training kernel lives in training/: training runs it, and the controls, which rebuild each
+    # model's start from its configuration; no evaluation or aggregation does
+    assert _stages_running("training/kernel.py") == {"train_pack", "analyze_controls"}
     assert _stages_running("jobs/eigenvalue.py") == {"analyze_eigenvalue"}
     # the runs table classifies each variant with the census (its mechanism column)
     assert _stages_running("analysis/census.py") == {"analyze_census", "runs_table"}
