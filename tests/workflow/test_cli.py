@@ -95,7 +95,7 @@ def test_variable_length_training_through_the_cli(tmp_path, capsys):
 
     # evaluated at each length, then vbpipe analyze variable_length: per-length means of the
     # table, and the best linear filter beside them (repeat copy), under the run's name
-    from vbpipe.jobs.variable_length import linear_ceiling
+    from vbpipe.jobs.variable_length import mse_optimal_linear_accuracy
 
     exp = tmp_path / "exp"
     argv = ["evaluate", "--models_dir", str(exp), "--seq_length", "2", "3", "--n_batches", "2",
@@ -111,9 +111,9 @@ def test_variable_length_training_through_the_cli(tmp_path, capsys):
     for length in (2, 3):
         expected = rows.loc[rows["eval_length"] == length, "accuracy"].mean()
         assert found["accuracy"]["exp"][str(length)] == pytest.approx(expected)
-        ceiling = linear_ceiling([2, 3], 200)[length].mean()
-        assert found["linear_ceiling"][str(length)] == pytest.approx(ceiling)
-        assert 0.5 < ceiling < 1.0  # one operator cannot shift with periods 2 and 3 at once
+        reference = mse_optimal_linear_accuracy([2, 3], 200)[length].mean()
+        assert found["mse_optimal_linear_accuracy"][str(length)] == pytest.approx(reference)
+        assert 0.5 < reference < 1.0  # one operator cannot shift with periods 2 and 3 at once
     assert (exp / "analysis" / "variable_length" / "variable_length_roots.png").stat().st_size > 0
 
     # the input-phase analysis needs one length: refused before anything is written

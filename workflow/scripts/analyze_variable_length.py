@@ -1,4 +1,4 @@
-"""Snakemake shim: accuracy per length of a variable-length experiment, beside the linear ceiling."""
+"""Snakemake shim: accuracy per length of a variable-length experiment, beside the MSE-optimal linear filter's accuracy."""
 
 from pathlib import Path
 

@@ -349,7 +349,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "variable_length",
-        help="accuracy per length of variable-length models beside the best linear filter",
+        help="accuracy per length of variable-length models beside the MSE-optimal linear filter",
     )
     _add_source(p)
     p.add_argument(

@@ -7,7 +7,7 @@ for every ``L`` (:func:`vbpipe.analysis.linear_limits.lti_witness`; an EOS input
 term that does not depend on the data). The functions here read the signs of that conflict in a
 trained model: which roots of unity its recurrent spectrum holds (:func:`root_of_unity_orders`),
 whether its per-step accuracy at one length beats with the periods of the others
-(:func:`dominant_period`), and figures that put per-length accuracy next to the best linear
+(:func:`dominant_period`), and figures that put per-length accuracy next to the MSE-optimal linear
 filter's (:mod:`vbpipe.analysis.linear_limits`).
 """
 
@@ -85,7 +85,7 @@ def per_step_figure(
     per_step: Mapping[int, np.ndarray],
     reference: Mapping[int, np.ndarray] | None = None,
     title: str | None = None,
-    reference_label: str = "best linear filter",
+    reference_label: str = "MSE-optimal linear filter",
 ) -> Figure:
     """Accuracy per output step, one panel per length; ``reference`` (same keys) dashed."""
     lengths = sorted(per_step)
@@ -118,7 +118,7 @@ def conditions_figure(
     ylabel: str = "test accuracy (horizon 200)",
 ) -> Figure:
     """Grouped bars: for each condition (x), one bar per length (mean over seeds, seeds as dots);
-    ``reference`` draws one horizontal tick per length (e.g. the best linear filter)."""
+    ``reference`` draws one horizontal tick per length (e.g. the MSE-optimal linear filter)."""
     conditions = list(accuracy)
     lengths = sorted({length for per in accuracy.values() for length in per})
     width = 0.8 / max(len(lengths), 1)
@@ -135,7 +135,7 @@ def conditions_figure(
         if reference is not None and length in reference:
             ax.plot(
                 xs, [reference[length]] * len(xs), "_", color=colors[li], ms=14, mew=2.5,
-                label=f"best linear filter, L = {length}",
+                label=f"MSE-optimal linear filter, L = {length}",
             )  # fmt: skip
     ax.set_xticks(np.arange(len(conditions)), conditions, rotation=20, ha="right", fontsize=9)
     ax.set_ylim(0.45, 1.02)

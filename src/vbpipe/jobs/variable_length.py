@@ -1,13 +1,13 @@
 """The variable-length job: how an experiment's models trained on lengths drawn from ``[min, max]`` do
-at each length, beside the best any linear network can do (the science:
-:mod:`vbpipe.analysis.variable_length` and :mod:`vbpipe.analysis.linear_limits`; the findings:
-``docs/variable_length.md``).
+at each length, beside the MSE-optimal linear filter's accuracy, a reference level and not a bound on
+sign accuracy (the science: :mod:`vbpipe.analysis.variable_length` and
+:mod:`vbpipe.analysis.linear_limits`; the findings: ``docs/variable_length.md``).
 
-Writes ``variable_length.json`` (per variant and length: mean accuracy over seeds; the linear ceiling
-per length; the dominant period of each example model's per-step accuracy) and three figures: the
-accuracy per variant and length, one model's accuracy per output step at each length, and example
-spectra against the roots of unity of the trained periods. The linear ceiling is computed for repeat
-copy (each dimension is independent, so one suffices); other tasks get none.
+Writes ``variable_length.json`` (per variant and length: mean accuracy over seeds; the MSE-optimal
+linear filter's accuracy per length; the dominant period of each example model's per-step accuracy)
+and three figures: the accuracy per variant and length, one model's accuracy per output step at each
+length, and example spectra against the roots of unity of the trained periods. The linear reference
+is computed for repeat copy (each dimension is independent, so one suffices); other tasks get none.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from ..fileio import save_figure, write_json
 from ..results.experiment import as_experiment
 
 
-def linear_ceiling(lengths: list[int], horizon: int) -> dict[int, np.ndarray]:
-    """Per length, the per-step bit accuracy of the best linear filter trained on all ``lengths``
+def mse_optimal_linear_accuracy(lengths: list[int], horizon: int) -> dict[int, np.ndarray]:
+    """Per length, the per-step bit accuracy of the MSE-optimal linear filter trained on all ``lengths``
     (repeat copy, one dimension)."""
     kernel = optimal_lti_filter("repeat_copy", 1, lengths, horizon)
     return {
@@ -52,7 +52,9 @@ def analyze_variable_length(experiment, out_dir: str | os.PathLike) -> list[Path
     lengths = [int(v) for v in sorted(table["eval_length"].dropna().unique())]
     horizon = int(table["test_horizon"].iloc[0])
     copy_only = set(table["task"]) <= {"copy", "T1"}
-    ceiling = linear_ceiling(lengths, horizon) if copy_only and len(lengths) > 1 else None
+    reference = (
+        mse_optimal_linear_accuracy(lengths, horizon) if copy_only and len(lengths) > 1 else None
+    )
 
     # A run trained by ``vbpipe train`` has no variant: its experiment names it.
     label = table["variant"].astype(object).where(table["variant"].notna(), table["experiment"])
@@ -86,12 +88,14 @@ def analyze_variable_length(experiment, out_dir: str | os.PathLike) -> list[Path
         "accuracy": {
             v: {L: float(np.mean(a)) for L, a in by.items()} for v, by in accuracy.items()
         },
-        "linear_ceiling": None
-        if ceiling is None
-        else {L: float(c.mean()) for L, c in ceiling.items()},
+        "mse_optimal_linear_accuracy": None
+        if reference is None
+        else {L: float(c.mean()) for L, c in reference.items()},
         "example": {"variant": example_variant, "model": first_model, "dominant_period": periods},
     }
-    reference_means = None if ceiling is None else {L: float(c.mean()) for L, c in ceiling.items()}
+    reference_means = (
+        None if reference is None else {L: float(c.mean()) for L, c in reference.items()}
+    )
     return [
         write_json(out / "variable_length.json", document),
         save_figure(
@@ -99,14 +103,14 @@ def analyze_variable_length(experiment, out_dir: str | os.PathLike) -> list[Path
                 accuracy,
                 reference_means,
                 "Accuracy per length\n(mean over seeds, dots: seeds"
-                + ("; ticks: best linear filter)" if ceiling is not None else ")"),
+                + ("; ticks: MSE-optimal linear filter)" if reference is not None else ")"),
                 ylabel=f"test accuracy (horizon {horizon})",
             ),
             out / "variable_length_conditions.png",
         ),
         save_figure(
             per_step_figure(
-                per_step, ceiling, f"{example_variant}/{first_model}:\naccuracy per output step"
+                per_step, reference, f"{example_variant}/{first_model}:\naccuracy per output step"
             ),
             out / "variable_length_per_step.png",
         ),
