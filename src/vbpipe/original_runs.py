@@ -19,6 +19,8 @@ Choices where the original was loose: the model directory's *latest* checkpoint 
 ``version_*``, then the highest step; the original took whichever the filesystem listed first),
 and biases, when the model had them (``--bias``), are kept (``b_h = bias_ih + bias_hh``; the
 original's evaluation silently dropped them, its bug 8.21).
+
+A whole original experiment, as the workflow reads it, is :mod:`vbpipe.original_experiment`.
 """
 
 from __future__ import annotations

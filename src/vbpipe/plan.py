@@ -186,7 +186,8 @@ def plan_training(
     root: str = "results",
     table: CostTable | None = None,
 ) -> TrainingPlan:
-    """Every model of the selected experiments, and the packs of those that need training.
+    """Every model of the selected experiments that vbpipe trains (not the original runs of an
+    ``original_runs:`` experiment), and the packs of those that need training.
 
     ``table``: the cost table to size packs by (default: ``execution.cost_table``, else the built-in
     table of the training jobs' device)."""
@@ -199,6 +200,7 @@ def plan_training(
     models = tuple(
         ModelRef(experiment.name, variant, seed, root)
         for experiment in config.experiments.values()
+        if experiment.original_runs is None  # trained elsewhere, by the original project
         for variant in experiment.variants
         for seed in variant.seeds
     )

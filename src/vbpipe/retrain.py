@@ -52,7 +52,17 @@ def choose_models(
             raise ConfigError(
                 f"--experiment {name}: not an experiment of the config; known: {known}"
             )
-    chosen_experiments = [config.experiments[n] for n in (experiments or known)]
+    for name in experiments or []:
+        if config.experiments[name].original_runs is not None:
+            raise ConfigError(
+                f"--experiment {name}: its models are original runs, trained elsewhere (read from "
+                f"{config.experiments[name].original_runs}); vbpipe does not retrain them"
+            )
+    chosen_experiments = [
+        config.experiments[n]
+        for n in (experiments or known)
+        if config.experiments[n].original_runs is None
+    ]
     pool = [v for e in chosen_experiments for v in e.variants]
     for pattern in variants or []:
         if not any(fnmatch.fnmatchcase(v.name, pattern) for v in pool):

@@ -5,91 +5,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from helpers.evaluation import exact_circuit, write_model
+from helpers.original_runs import (
+    HIDDEN,
+    LENGTH,
+    D,
+    assert_same_evaluation,
+    original_config,
+    original_hparams,
+    write_original_ckpt,
+)
 
 from vbpipe.checkpoint import CheckpointError, load_model
 from vbpipe.cli import main
 from vbpipe.original_runs import lightning_checkpoint_in, model_checkpoints
-from vbpipe.results.records import read_metrics, read_model_arrays
+from vbpipe.results.records import read_metrics
 from vbpipe.results.table import read_table
 from vbpipe.tasks import Task
 from vbpipe.training.kernel import init_weights
 
-D, LENGTH, HIDDEN = 3, 3, 12
 FAST_ARGS = ["--test_horizon", "60", "--n_batches", "2", "--batch_size", "16", "--no_figures"]
-
-
-def original_hparams(task_id, seed: int, **changes) -> dict:
-    """``hyper_parameters`` as the original ``train.py`` saves them (task_id a tuple of ints)."""
-    return {
-        "seed": seed,
-        "learning_rate": 0.001,
-        "batch_size": 64,
-        "input_dim": D,
-        "seq_length": LENGTH,
-        "model_type": "rnn",
-        "poly_power": 1.0,
-        "curriculum": True,
-        "l2_penalty": 0.0,
-        "task_id": tuple(int(t) for t in task_id),
-        "curriculum_threshold": 0.96,
-        "curriculum_horizons": [10, 20, 40, 60, 100],
-        "use_eos": False,
-        "hidden_dim": HIDDEN,
-        **changes,
-    }
-
-
-def write_original_ckpt(model_dir: Path, weights, hyper, *, step=4000, version=0, extra=None):
-    """``model_dir/lightning_logs/version_{v}/checkpoints/epoch=1-step={step}.ckpt`` in Lightning's
-    layout: the original module's parameter names, optimizer and loop state, callbacks."""
-    state = OrderedDict(
-        [
-            ("model.rnn.weight_ih_l0", torch.as_tensor(weights["W_ih"], dtype=torch.float32)),
-            ("model.rnn.weight_hh_l0", torch.as_tensor(weights["W_hh"], dtype=torch.float32)),
-            ("model.readout.weight", torch.as_tensor(weights["W_r"], dtype=torch.float32)),
-        ]
-    )
-    adam = {
-        i: {"step": torch.tensor(float(step)), "exp_avg": torch.zeros_like(v), "exp_avg_sq": v**2}
-        for i, v in enumerate(state.values())
-    }
-    payload = {
-        "epoch": 1,
-        "global_step": step,
-        "pytorch-lightning_version": "2.5.6",
-        "state_dict": state,
-        "loops": {"fit_loop": {"state_dict": {}, "epoch_progress": {"total": {"completed": 1}}}},
-        "callbacks": {"ModelCheckpoint{}": {"kth_value": torch.tensor(float("inf"))}},
-        "optimizer_states": [{"state": adam, "param_groups": [{"lr": 0.001, "params": [0, 1, 2]}]}],
-        "lr_schedulers": [],
-        "hparams_name": "kwargs",
-        "hyper_parameters": hyper,
-        **(extra or {}),
-    }
-    path = model_dir / "lightning_logs" / f"version_{version}" / "checkpoints"
-    path.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, path / f"epoch=1-step={step}.ckpt")
-    return path / f"epoch=1-step={step}.ckpt"
-
-
-def original_config(root: Path, task_id, num_models: int) -> None:
-    """The original experiment root's ``config.json`` (its schema, section 7.1)."""
-    config = {
-        "metadata": {"experiment_name": root.name, "script": "train_multiple.py"},
-        "task": {"task_id": [int(t) for t in task_id], "input_dim": D, "seq_length": LENGTH},
-        "model": {"type": "rnn", "hidden_dim": HIDDEN, "bias": False},
-        "training": {"seed": 0, "num_models": num_models, "epochs": 2},
-        "execution": {"accelerator": "cpu", "num_workers": 2},
-    }
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "config.json").write_text(json.dumps(config))
 
 
 @pytest.fixture(scope="module")
@@ -122,27 +62,14 @@ def test_original_runs_give_the_same_per_model_results(twin_runs):
     for seed, index in ((0, 1), (1000, 2)):
         ours = own / f"model-{seed}" / "results"
         theirs = original / f"model-{index}" / "results"
-        a, b = read_metrics(ours / "metrics.json"), read_metrics(theirs / "metrics.json")
+        _, b = assert_same_evaluation(ours, theirs)
         assert b["identity"] == {
             "experiment": "exp",
             "variant": None,
             "seed": seed,
             "model_name": f"model-{index}",
         }
-        assert a["model"] == b["model"] and a["lengths"] == b["lengths"]
-        assert a["task_label"] == b["task_label"]
         assert b["training"]["train_steps"] == 4000
-        strip = ("seconds",)
-        assert {k: v for k, v in a["evaluation"].items() if k not in strip} == {
-            k: v for k, v in b["evaluation"].items() if k not in strip
-        }
-        arrays_a, arrays_b = (
-            read_model_arrays(ours / "arrays.npz"),
-            read_model_arrays(theirs / "arrays.npz"),
-        )
-        assert sorted(arrays_a) == sorted(arrays_b)
-        for name in arrays_a:
-            np.testing.assert_array_equal(arrays_a[name], arrays_b[name], err_msg=name)
     assert (
         read_metrics(original / "model-1" / "results" / "metrics.json")["model"]["accuracy"] > 0.99
     )

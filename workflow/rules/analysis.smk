@@ -98,7 +98,7 @@ rule analyze_fixed_points:
     threads: EXECUTION.threads
     params:
         names=fixed_point_names,
-        code=FINGERPRINT["analyze_fixed_points"],
+        code=checkpoint_stage_code("analyze_fixed_points"),
     script:
         "../scripts/analyze_fixed_points.py"
 
@@ -115,7 +115,7 @@ rule analyze_controls:
     threads: EXECUTION.threads
     params:
         settings=controls_settings,
-        code=FINGERPRINT["analyze_controls"],
+        code=checkpoint_stage_code("analyze_controls"),
     script:
         "../scripts/analyze_controls.py"
 
@@ -154,7 +154,7 @@ rule analyze_census:
     params:
         names=census_names,
         settings=census_settings,
-        code=FINGERPRINT["analyze_census"],
+        code=checkpoint_stage_code("analyze_census"),
     script:
         "../scripts/analyze_census.py"
 
@@ -253,7 +253,7 @@ for experiment in EXPERIMENTS.values():
                 rule_name("analyze_input_phase", experiment.name)
             input:
                 checkpoints=[
-                    layout.model_file(experiment.name, v.name, seed, "checkpoint")
+                    checkpoint_file(experiment, v, seed)
                     for _, v, seed in input_phase_models(experiment)
                 ],
             output:
@@ -275,6 +275,6 @@ for experiment in EXPERIMENTS.values():
                     for _, v, seed in input_phase_models(experiment)
                 ],
                 tasks=input_phase_tasks(experiment),
-                code=FINGERPRINT["analyze_input_phase"],
+                code=stage_code("analyze_input_phase", experiment),
             script:
                 "../scripts/analyze_input_phase.py"

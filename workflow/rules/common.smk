@@ -51,6 +51,26 @@ EXECUTION = CONFIG.execution
 FINGERPRINT = {
     path.stem: code_fingerprint(path) for path in sorted(SCRIPTS_DIR.glob("*.py"))
 }
+# Models trained elsewhere (experiments.NAME.original_runs) are read by the original project's
+# checkpoint reader, which vbpipe.checkpoint imports by name and so no stage's fingerprint covers:
+# the stages that read their checkpoints add its fingerprint for those experiments only.
+ORIGINAL_READER = code_fingerprint(module="vbpipe.original_runs")
+
+
+def stage_code(stage, experiment):
+    """A stage's code fingerprint for the jobs of one experiment."""
+    if experiment.original_runs is None:
+        return FINGERPRINT[stage]
+    return f"{FINGERPRINT[stage]}+{ORIGINAL_READER}"
+
+
+def checkpoint_stage_code(stage):
+    """``params: code=`` of a per-experiment wildcard rule that reads checkpoints."""
+
+    def code(wildcards):
+        return stage_code(stage, EXPERIMENTS[wildcards.experiment])
+
+    return code
 
 
 wildcard_constraints:
@@ -194,38 +214,61 @@ PACKS = pack_records()
 
 def variant_config(experiment, variant):
     """The variant's config.json: the original schema, without a timestamp and without the speed-only
-    execution settings (which must not rerun anything)."""
+    execution settings (which must not rerun anything); for original runs, where they come from.
+    """
     content = experiment_config_json(
         experiment.name,
         variant.config,
-        list(variant.seeds),
+        list(variant.training_seeds),
         accelerator=None,
         script="snakemake",
         models_per_job=None,
         variant=variant.name,
         timestamp=False,
     )
-    return content | {"evaluation": experiment.evaluation.computed()}
+    content["evaluation"] = experiment.evaluation.computed()
+    if variant.original is not None:
+        content["original_runs"] = {
+            "directory": experiment.original_runs,
+            "models": [
+                {"model": m.name, "seed": m.seed, "checkpoint": m.checkpoint}
+                for m in variant.original
+            ],
+        }
+    return content
 
 
 # ---- evaluation --------------------------------------------------------------------------------------
 def model_files(experiment, variant, name):
-    """One file per model of a variant, e.g. name="metrics" -> [.../model-1/results/metrics.json, ...]."""
+    """One file per model of a variant, e.g. name="metrics" -> [.../model-1/results/metrics.json, ...].
+    An original run's checkpoint is its .ckpt in its own directory (read, never written), and it
+    has no sidecar."""
+    if variant.original is not None and name in ("checkpoint", "sidecar"):
+        return [m.checkpoint for m in variant.original] if name == "checkpoint" else []
     return [
         layout.model_file(experiment.name, variant.name, seed, name)
         for seed in variant.seeds
     ]
 
 
+def checkpoint_file(experiment, variant, seed):
+    """One model's checkpoint (``seed``: an original run's number, for an original run)."""
+    if variant.original is not None:
+        return variant.original_model(seed).checkpoint
+    return layout.model_file(experiment.name, variant.name, seed, "checkpoint")
+
+
 def identities(experiment, variant):
+    """Who each model is: its seed, and its directory's name (an original run keeps its
+    ``model-<i>``, its seed coming from its checkpoint)."""
     return [
         {
             "experiment": experiment.name,
             "variant": variant.name,
             "seed": seed,
-            "model_name": f"model-{seed}",
+            "model_name": layout.model_dirname(number),
         }
-        for seed in variant.seeds
+        for number, seed in zip(variant.seeds, variant.training_seeds, strict=True)
     ]
 
 
@@ -353,11 +396,12 @@ def census_settings(wildcards):
 
 
 def census_names(wildcards):
+    """The census' keys of the checkpoints, ``variant/model-{seed}`` by the seed of training."""
     experiment = EXPERIMENTS[wildcards.experiment]
     return [
         f"{v.name}/{layout.model_dirname(seed)}"
         for v in experiment.variants
-        for seed in v.seeds
+        for seed in v.training_seeds
     ]
 
 
@@ -388,10 +432,7 @@ def fixed_point_models(experiment, what):
     chosen = sorted(random.Random(42).sample(range(len(models)), k))
     if what == "name":
         return [f"{models[i][0].name}/model-{models[i][1]}" for i in chosen]
-    return [
-        layout.model_file(experiment.name, models[i][0].name, models[i][1], what)
-        for i in chosen
-    ]
+    return [checkpoint_file(experiment, *models[i]) for i in chosen]
 
 
 def input_phase_models(experiment):

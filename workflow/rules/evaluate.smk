@@ -27,7 +27,7 @@ for experiment in EXPERIMENTS.values():
                 identities=identities(experiment, variant),
                 settings=experiment.evaluation.computed(),
                 variant_config=variant_config(experiment, variant),
-                code=FINGERPRINT["evaluate_block"],
+                code=stage_code("evaluate_block", experiment),
             script:
                 "../scripts/evaluate_block.py"
 

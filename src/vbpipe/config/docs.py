@@ -15,6 +15,7 @@ from .sections import (
     ComparisonSpec,
     EvaluationSection,
     ExecutionSettings,
+    OriginalRuns,
     Seeds,
 )
 from .training import TrainConfig
@@ -56,6 +57,24 @@ SECTIONS = (
         "e.g. `snakemake ... --config execution.models_per_job=16`.",
     ),
     (
+        "original_runs",
+        OriginalRuns,
+        "`experiments: {NAME: {original_runs: path/to/EXPERIMENT}}`: the models of an experiment "
+        "trained by the original project (`emt_variable_binding`'s `train.py` / "
+        "`train_multiple.py`), evaluated and analysed by the same jobs as vbpipe's own, never "
+        "trained. The directory's `config.json` gives the one variant (task, `d`, `L`, hidden "
+        "size, ...); its `model-<i>` directories are the models, each read from its latest "
+        "checkpoint (highest `version_*`, then step), and their results go to "
+        "`results/NAME/VARIANT/model-<i>/`. `evaluation` and `analysis` apply as to any "
+        "experiment; `training`, `sweep` and `seeds` do not, and are refused. The directory is "
+        "read when Snakemake parses the workflow (only when `run:` selects the experiment): a "
+        "missing directory, no `config.json`, no `model-<i>` directories, a model without a "
+        "checkpoint, a checkpoint that is not a model of that `config.json`, an infinite-horizon "
+        "run or a `model.type` other than `rnn` stop the run before any job. A changed checkpoint "
+        "re-evaluates its variant, and nothing is written inside the directory "
+        "(`docs/original_runs.md`).",
+    ),
+    (
         "comparisons",
         ComparisonSpec,
         "`comparisons: {NAME: {experiments: [a, b]}}` sets whole experiments side by side; "
@@ -74,7 +93,7 @@ A config file holds:
 |---|---|
 | `run` | the experiments to run, a non-empty list of names (absent: all that are defined) |
 | `defaults` | `training`, `seeds`, `evaluation`, `analysis` every experiment starts from |
-| `experiments` | `NAME: {training, sweep, seeds, evaluation, analysis}`; at least one |
+| `experiments` | `NAME: {training, sweep, seeds, evaluation, analysis}` or `NAME: {original_runs, ...}`; at least one |
 | `comparisons` | side-by-side analyses (below) |
 | `execution` | how jobs run (below) |
 
@@ -143,9 +162,8 @@ def section_table(model) -> str:
     for name, field in model.model_fields.items():
         prop = schema["properties"][name]
         meaning = (field.description or "").replace("|", "\\|")
-        rows.append(
-            f"| `{name}` | {_type(prop)} | `{_default(field)}` | {_bounds(prop)} | {meaning} |"
-        )
+        default = "required" if field.is_required() else f"`{_default(field)}`"
+        rows.append(f"| `{name}` | {_type(prop)} | {default} | {_bounds(prop)} | {meaning} |")
     return "\n".join(rows)
 
 
@@ -174,6 +192,14 @@ READERS = (
         "one job per analysis (`vbpipe.jobs.eigenvalue`, `.embedding`, `.persistence`, "
         "`.distances`, `.diagnostics`, `.fixed_points`, `.input_phase`, ...)",
         "the analyses whose keys changed",
+    ),
+    (
+        "`original_runs`",
+        "the config itself, at parse time (`vbpipe.original_experiment.discover_experiment`: the "
+        "variant, the models, each one's checkpoint and seed); the evaluation job reads the "
+        "checkpoints",
+        "that experiment's evaluation and everything after; a changed checkpoint (an input file) "
+        "likewise; never training",
     ),
     ("`comparisons`", "the comparison job (`vbpipe.jobs.compare`)", "that comparison"),
     (
@@ -232,6 +258,12 @@ def json_schema() -> dict:
             "seeds": seeds,
             "evaluation": sections["evaluation"],
             "analysis": sections["analysis"],
+            "original_runs": sections["original_runs"]["properties"]["original_runs"],
+        },
+        "dependentSchemas": {
+            "original_runs": {
+                "not": {"anyOf": [{"required": [key]} for key in OriginalRuns.EXCLUDES]}
+            }
         },
     }
     return {

@@ -11,10 +11,13 @@ error names the file and line, the key path and the value (see :class:`~.yamlfil
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..taskspec import PAPER_TASKS, Task, TaskIdError, seq_length_bounds, task_label
 from .base import ConfigError
@@ -23,16 +26,20 @@ from .sections import (
     ComparisonSpec,
     EvaluationSection,
     ExecutionSettings,
+    OriginalRuns,
     Seeds,
 )
 from .training import TRAINING_KEYS, TrainConfig
 from .yamlfile import Located, format_path, load_config
 
+if TYPE_CHECKING:
+    from ..original_experiment import OriginalModel
+
 log = logging.getLogger("vbpipe.config")
 
 TOP_KEYS = ("run", "defaults", "experiments", "comparisons", "execution")
 DEFAULT_KEYS = ("training", "seeds", "evaluation", "analysis")
-EXPERIMENT_KEYS = ("training", "sweep", "seeds", "evaluation", "analysis")
+EXPERIMENT_KEYS = ("training", "sweep", "seeds", "evaluation", "analysis", "original_runs")
 #: Keys always in a variant's name, in this order; any other swept key is appended.
 NAMED_KEYS = ("task_id", "seq_length", "hidden_dim", "l2_penalty", "curriculum_threshold")
 SHORT = {
@@ -56,12 +63,31 @@ SHORT = {
 
 @dataclass(frozen=True)
 class Variant:
-    """One sweep point of an experiment and its seeds."""
+    """One sweep point of an experiment and its seeds.
+
+    A variant of original runs (``experiments.NAME.original_runs``) holds models trained
+    elsewhere: ``original`` lists them, and ``seeds`` holds their numbers ``i`` (``model-<i>``,
+    the name of each one's directory here too), their seeds being ``training_seeds``."""
 
     experiment: str
     name: str
     config: TrainConfig
     seeds: tuple[int, ...]
+    original: tuple[OriginalModel, ...] | None = None
+
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        """The seed each model was trained with, in the order of ``seeds``."""
+        if self.original is None:
+            return self.seeds
+        return tuple(model.seed for model in self.original)
+
+    def original_model(self, number: int) -> OriginalModel:
+        """The original run ``model-<number>`` of this variant."""
+        for model in self.original or ():
+            if model.number == number:
+                return model
+        raise KeyError(f"no original model-{number} in variant {self.name!r}")
 
     @property
     def params(self) -> dict:
@@ -82,6 +108,8 @@ class Experiment:
     swept: tuple[str, ...]
     #: The evaluated length the analyses read (None: each model at its longest evaluated length).
     analysis_length: int | None
+    #: The original project's experiment directory the models come from (None: trained here).
+    original_runs: str | None = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -211,7 +239,11 @@ def _checked(located: Located, build, values: dict, origin: dict, fallback: tupl
         raise located.error(origin.get(first, fallback), message) from None
 
 
-def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Experiment:
+def _resolve_experiment(
+    located: Located, name: str, spec, defaults: dict, selected: bool = True
+) -> Experiment:
+    """One experiment, checked and expanded (``selected=False``: an experiment that ``run:``
+    leaves out, whose original runs, if any, are not looked for)."""
     where = ("experiments", name)
     if not isinstance(spec, dict):
         raise located.error(where, f"must be a mapping, got {spec!r}")
@@ -224,21 +256,17 @@ def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Ex
             )
         if key not in EXPERIMENT_KEYS:
             raise located.error((*where, key), f"unknown key; known: {', '.join(EXPERIMENT_KEYS)}")
+    if "original_runs" in spec:
+        return _resolve_original_runs(located, name, spec, defaults, selected)
     training, t_origin = _section(located, "training", name, spec, defaults)
     for key in training:
         if key not in TRAINING_KEYS:
             raise located.error(
                 t_origin[key], f"unknown training key; known: {', '.join(TRAINING_KEYS)}"
             )
-    evaluation, e_origin = _section(located, "evaluation", name, spec, defaults)
-    analysis, a_origin = _section(located, "analysis", name, spec, defaults)
-    evaluation = _checked(
-        located, EvaluationSection.from_dict, evaluation, e_origin, (*where, "evaluation")
+    evaluation, analysis, e_origin, a_origin = _evaluation_and_analysis(
+        located, name, spec, defaults
     )
-    analysis = _checked(
-        located, AnalysisSettings.from_dict, analysis, a_origin, (*where, "analysis")
-    )
-
     seeds_value = spec.get("seeds", defaults.get("seeds"))
     seeds_path = (*where, "seeds") if "seeds" in spec else ("defaults", "seeds")
     if seeds_value is None:
@@ -270,13 +298,7 @@ def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Ex
             origin[key] = (*where, "sweep", key, i)
         config = _checked(located, TrainConfig.from_dict, values, origin, where)
         label = " x ".join(format_path(origin[k]) for k in swept) or format_path(where)
-        if analysis.require_memory_capacity and config.hidden_dim < config.memory_dim:
-            raise located.error(
-                origin.get("hidden_dim", where),
-                f"hidden_dim {config.hidden_dim} < L*d = {config.memory_dim} ({label}); the "
-                "analysis needs a hidden size that can hold the task's memory (or set "
-                "analysis.require_memory_capacity: false to keep and flag such models)",
-            )
+        _check_capacity(located, analysis, config, origin.get("hidden_dim", where), label)
         vname = variant_name(config, swept)
         if vname in names:
             raise located.error(
@@ -287,9 +309,88 @@ def _resolve_experiment(located: Located, name: str, spec, defaults: dict) -> Ex
         variants.append(Variant(name, vname, config, seeds))
 
     experiment = Experiment(name, tuple(variants), evaluation, analysis, swept, None)
+    return _finished(located, experiment, e_origin, a_origin)
+
+
+def _evaluation_and_analysis(located: Located, name: str, spec: dict, defaults: dict):
+    """An experiment's evaluation and analysis sections, checked, and where each key came from."""
+    where = ("experiments", name)
+    evaluation, e_origin = _section(located, "evaluation", name, spec, defaults)
+    analysis, a_origin = _section(located, "analysis", name, spec, defaults)
+    evaluation = _checked(
+        located, EvaluationSection.from_dict, evaluation, e_origin, (*where, "evaluation")
+    )
+    analysis = _checked(
+        located, AnalysisSettings.from_dict, analysis, a_origin, (*where, "analysis")
+    )
+    return evaluation, analysis, e_origin, a_origin
+
+
+def _check_capacity(located: Located, analysis, config: TrainConfig, where, label: str) -> None:
+    if analysis.require_memory_capacity and config.hidden_dim < config.memory_dim:
+        raise located.error(
+            where,
+            f"hidden_dim {config.hidden_dim} < L*d = {config.memory_dim} ({label}); the "
+            "analysis needs a hidden size that can hold the task's memory (or set "
+            "analysis.require_memory_capacity: false to keep and flag such models)",
+        )
+
+
+def _finished(located: Located, experiment: Experiment, e_origin: dict, a_origin: dict):
+    """The experiment with its lengths checked and its analysis length chosen."""
     _check_lengths(located, experiment, e_origin)
     length = _analysis_length(located, experiment, a_origin)
-    return Experiment(name, tuple(variants), evaluation, analysis, swept, length)
+    return dataclasses.replace(experiment, analysis_length=length)
+
+
+def _resolve_original_runs(
+    located: Located, name: str, spec: dict, defaults: dict, selected: bool
+) -> Experiment:
+    """An experiment of models the original project trained (``original_runs: DIR``): one variant,
+    described by the directory's ``config.json``, whose models are its ``model-<i>`` directories.
+    Read and checked now, so that a wrong directory stops the run before any job; not looked for
+    when ``run:`` leaves the experiment out (it may live on another machine)."""
+    from ..original_experiment import CONFIG_NAME, OriginalRunsError, discover_experiment
+    from ..results.layout import RESULTS_ROOT
+
+    where = ("experiments", name)
+    at = (*where, "original_runs")
+    for key in OriginalRuns.EXCLUDES:
+        if key in spec:
+            raise located.error(
+                (*where, key),
+                f"does not apply to original runs ({format_path(at)}: the models were trained "
+                "elsewhere and their config.json says how); remove it",
+            )
+    try:
+        root = OriginalRuns(original_runs=spec["original_runs"]).original_runs
+    except ConfigError as error:
+        raise located.error(at, str(error).removeprefix("original_runs: ")) from None
+    results = Path(RESULTS_ROOT).resolve()
+    resolved = Path(root).expanduser().resolve()
+    if resolved == results or results in resolved.parents:
+        message = f"{root} lies inside {RESULTS_ROOT}/, which vbpipe writes; give the original "
+        raise located.error(at, message + "experiment's own directory")
+    evaluation, analysis, e_origin, a_origin = _evaluation_and_analysis(
+        located, name, spec, defaults
+    )
+    if not selected:
+        return Experiment(name, (), evaluation, analysis, (), None, root)
+    try:
+        found = discover_experiment(root)
+    except OriginalRunsError as error:
+        raise located.error(at, str(error)) from None
+    try:
+        config = TrainConfig.from_dict(found.training)
+    except ConfigError as error:
+        raise located.error(
+            at, f"{Path(found.root) / CONFIG_NAME}: {error} (vbpipe cannot evaluate this run)"
+        ) from None
+    _check_capacity(located, analysis, config, at, format_path(at))
+    numbers = tuple(model.number for model in found.models)
+    variant = Variant(name, variant_name(config, ()), config, numbers, found.models)
+    experiment = Experiment(name, (variant,), evaluation, analysis, (), None, found.root)
+    return _finished(located, experiment, e_origin, a_origin)
 
 
 def _check_lengths(located: Located, experiment: Experiment, origin: dict) -> None:
@@ -445,7 +546,10 @@ def resolve(located: Located) -> WorkflowConfig:
         if unknown:
             raise located.error(("run",), f"unknown experiment(s) {unknown}; defined: {list(raw)}")
     chosen = run or list(raw)
-    every = {name: _resolve_experiment(located, name, spec, defaults) for name, spec in raw.items()}
+    every = {
+        name: _resolve_experiment(located, name, spec, defaults, name in chosen)
+        for name, spec in raw.items()
+    }
     selected = {name: every[name] for name in chosen}
     comparisons, notes = _resolve_comparisons(located, config, every, selected)
     notes = memory_notes(selected, located) + notes

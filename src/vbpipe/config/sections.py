@@ -385,3 +385,28 @@ class ComparisonSpec(_Section):
     @property
     def names(self) -> tuple[str, ...]:
         return self.experiments if self.experiments is not None else (self.experiment,)
+
+
+class OriginalRuns(_Section):
+    """An experiment of models trained elsewhere, by the original project: its directory."""
+
+    #: Experiment keys that describe training, which such an experiment does not do.
+    EXCLUDES: ClassVar[tuple[str, ...]] = ("training", "sweep", "seeds")
+
+    original_runs: str = Field(
+        min_length=1,
+        description="an experiment directory of the original project's train.py / "
+        "train_multiple.py (`config.json`, `model-<i>/lightning_logs/version_<v>/checkpoints/"
+        "*.ckpt`), relative to the working directory or absolute. Its models are evaluated and "
+        "analysed, never trained, and nothing is written inside it",
+    )
+
+    @field_validator("original_runs")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if "{" in value or "}" in value:
+            raise ValueError(
+                f"{value!r} holds a brace, which Snakemake would read as a wildcard; rename the "
+                "directory or link it under another name"
+            )
+        return value
