@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from vbpipe.analysis.controls import t_interval
 from vbpipe.analysis.leaky import simulated_accuracy
 from vbpipe.circuits import build_circuit
+from vbpipe.intervals import t_interval
 from vbpipe.taskspec import PAPER_TASKS, Task
 
 out = {}

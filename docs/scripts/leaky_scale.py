@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from vbpipe.analysis.controls import t_interval
 from vbpipe.analysis.leaky import (
     exact_accuracy,
     predicted_loss_step,
@@ -28,6 +27,7 @@ from vbpipe.analysis.leaky import (
     window_limited,
 )
 from vbpipe.circuits import leaky_circuit
+from vbpipe.intervals import t_interval
 from vbpipe.taskspec import PAPER_TASKS, Task
 
 D = L = 8

@@ -17,11 +17,11 @@ from vbpipe.analysis.census import (
     classify,
     horizon_accuracy,
     rates,
-    wilson_interval,
 )
 from vbpipe.circuits import build_circuit
 from vbpipe.evaluation.accuracy import evaluate_accuracy
 from vbpipe.evaluation.spectra import eigenvalues, spectral_comparison
+from vbpipe.intervals import wilson_interval
 from vbpipe.taskspec import PAPER_TASKS, Task, repeat_copy_id
 
 COPY = repeat_copy_id(4)  # repeat copy, d = 4, L = 3 (the quick config's task)

@@ -107,7 +107,7 @@ def test_an_input_written_off_its_slot_is_not_mixing():
 
 
 def test_wilson_and_t_intervals_against_known_values():
-    from vbpipe.analysis.controls import t_interval, wilson_interval
+    from vbpipe.intervals import t_interval, wilson_interval
 
     low, high = wilson_interval(10, 10)  # all solved: not [1, 1]
     assert high == pytest.approx(1.0) and low == pytest.approx(0.7225, abs=1e-4)

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..constants import SOLVED_ACCURACY
+from ..intervals import wilson_interval
 
 __all__ = [
     "MECHANISMS",
@@ -49,7 +50,6 @@ __all__ = [
     "classify",
     "horizon_accuracy",
     "rates",
-    "wilson_interval",
 ]
 
 #: The classes, in the order they are tested.
@@ -145,21 +145,6 @@ def horizon_accuracy(per_step, horizons: Sequence[int]) -> dict[str, float]:
         out[f"accuracy_h{h}"] = float(curve[:h].mean())
         out[f"late_accuracy_h{h}"] = float(curve[h - late : h].mean())
     return out
-
-
-def wilson_interval(successes, n, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
-    """The Wilson score interval (95 % by default) of ``successes / n``, elementwise; NaN where
-    ``n = 0``."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
-    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
-    return low, high
 
 
 def rates(classes, groups) -> list[dict]:

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..constants import SOLVED_ACCURACY
+from ..intervals import t_interval, wilson_interval
 
 __all__ = [
     "DiagonalFit",
@@ -33,8 +34,6 @@ __all__ = [
     "contamination_by_source",
     "controls_figure",
     "summarise",
-    "t_interval",
-    "wilson_interval",
     "fit_diagonal_similarity",
     "relative_change",
     "saturation_fraction",
@@ -234,33 +233,6 @@ def contamination_by_source(
     carried_energy = per_input.sum(axis=1) - written_energy  # future inputs add nothing (causality)
     persisting = np.concatenate([[0.0], np.cumsum(written_energy)[:-1]])
     return written_energy / norm, carried_energy / norm, (carried_energy - persisting) / norm
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """The Wilson score interval of a rate ``successes / n`` (95 % by default); ``(nan, nan)`` for
-    ``n = 0``. Unlike the normal interval it stays inside [0, 1] and is not empty at 0 or n."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
-
-
-def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """``(mean, low, high)``: Student's t interval of the mean of ``values`` (NaNs dropped);
-    the interval is ``(mean, mean)`` for one value and all NaN for none."""
-    from scipy.stats import t as student
-
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(x.mean())
-    if x.size == 1:
-        return mean, mean, mean
-    half = float(student.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return mean, mean - half, mean + half
 
 
 SUMMARY_MEANS = (
