@@ -1,4 +1,5 @@
-"""Snakemake shim: accuracy per length of a variable-length experiment, beside the MSE-optimal linear filter's accuracy."""
+"""Snakemake shim: accuracy per length of a variable-length experiment, beside the MSE-optimal
+linear filter's accuracy."""
 
 from pathlib import Path
 
