@@ -112,7 +112,7 @@ def test_tiny_workflow_runs_through_slurm_and_reruns_nothing(tmp_path):
         accounting
     )  # ... and the evaluations, aggregate, figures, analyses ran as jobs
     assert all(r[2] == "COMPLETED" for r in jobs), accounting
-    assert len({r[1] for r in jobs}) == 1  # all submitted by this one Snakemake run (its run uuid)
+    assert len({r[1] for r in jobs}) == 1, accounting  # all submitted by this one Snakemake run
 
     # the profile's efficiency report and the kept logs of successful jobs (issue 16)
     assert list((project / "results" / "logs" / "slurm").glob("efficiency_report_*.csv"))
